@@ -1,0 +1,51 @@
+"""The ``modelops`` command line: one subcommand per thing the package can run.
+
+Each subcommand lives in the module that owns it. That module exposes
+``add_arguments(parser)`` and ``main(args) -> int`` and keeps heavy imports
+(scikit-learn, onnxruntime, kopf) inside ``main`` so that ``modelops --help``
+stays fast. A subcommand appears here only once its module exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+from modelops import __version__
+
+
+class _Command(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def main(self, args: argparse.Namespace) -> int: ...
+
+
+#: name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "crds": ("modelops.api.crdgen", "write (or --check) the CRDs generated from the API models"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelops",
+        description="A Kubernetes-native MLOps operator: train, scan, serve, retrain.",
+    )
+    parser.add_argument("--version", action="version", version=f"modelops {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = cast(_Command, importlib.import_module(module_name))
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    module = cast(_Command, args._module)
+    return module.main(args)
