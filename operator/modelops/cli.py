@@ -25,7 +25,7 @@ class _Command(Protocol):
 
 #: name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "crds": ("modelops.api.crdgen", "write (or --check) the CRDs generated from the API models"),
+    "crds": ("modelops.api.crds", "write (or --check) the CRDs generated from the API models"),
 }
 
 
