@@ -114,6 +114,9 @@ class ScanStatus(ApiModel):
     champion: str | None = Field(
         default=None, description="The Production version it was compared with."
     )
+    beats_champion: bool | None = Field(
+        default=None, description="Whether it scored better than the champion."
+    )
     report_uri: str | None = Field(default=None, description="HTML report.")
     completed_at: datetime | None = Field(default=None, description="When the scan ended.")
 

@@ -1,0 +1,61 @@
+"""What every handler needs: the API seam, settings, per-object locks and the clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import kopf
+from pydantic import ValidationError
+
+from modelops.kube.client import Kube
+from modelops.settings import Settings
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class Context:
+    """Runtime state of the operator, kept in kopf's memo under ``modelops``."""
+
+    kube: Kube
+    settings: Settings
+    now: Callable[[], datetime] = utcnow
+    _locks: dict[tuple[str, str, str], asyncio.Lock] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def lock(self, kind: str, namespace: str, name: str) -> AsyncIterator[None]:
+        """Serialise work on one object so two reconciles never race each other."""
+        key = (kind, namespace, name)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            yield
+
+
+def of(memo: Any) -> Context:
+    """The Context stored in kopf's memo at startup."""
+    context: Context = memo.modelops
+    return context
+
+
+def describe(error: ValidationError) -> str:
+    """A validation error as one line per field: ``spec.dataset.uri: <problem>``."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def event(body: dict[str, Any], reason: str, message: str, warning: bool = False) -> None:
+    """Post a Kubernetes Event about ``body`` (kopf sends it in the background)."""
+    if warning:
+        kopf.warn(cast(kopf.Body, body), reason=reason, message=message)
+    else:
+        kopf.info(cast(kopf.Body, body), reason=reason, message=message)

@@ -1,0 +1,26 @@
+"""An unchanged child is never re-applied."""
+
+from __future__ import annotations
+
+from modelops.decide.children import covers
+
+
+def test_server_added_fields_do_not_count_as_a_change() -> None:
+    rendered = {"spec": {"replicas": 2, "template": {"containers": [{"name": "a", "args": ["x"]}]}}}
+    live = {
+        "metadata": {"resourceVersion": "7"},
+        "spec": {
+            "replicas": 2,
+            "strategy": {"type": "RollingUpdate"},
+            "template": {"containers": [{"name": "a", "args": ["x"], "imagePullPolicy": "Always"}]},
+        },
+        "status": {"replicas": 2},
+    }
+    assert covers(live, rendered)
+
+
+def test_a_changed_value_or_list_is_a_change() -> None:
+    rendered = {"spec": {"replicas": 2, "args": ["--model-version", "3"]}}
+    assert not covers({"spec": {"replicas": 3, "args": ["--model-version", "3"]}}, rendered)
+    assert not covers({"spec": {"replicas": 2, "args": ["--model-version", "2"]}}, rendered)
+    assert not covers({"spec": {"replicas": 2}}, rendered)

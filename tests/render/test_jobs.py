@@ -1,0 +1,131 @@
+"""The trainer and scan Jobs: deterministic, owned, restricted, valid for Kubernetes 1.30."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from modelops.api.modelversion import ModelVersionSpec
+from modelops.api.trainingrun import TrainingRunSpec
+from modelops.render import jobs, names
+from modelops.settings import Settings
+from tests.crdschema import SAMPLES_DIR
+from tests.pss import violations
+
+SETTINGS = Settings(artifact_root="s3://models")
+OWNER = jobs.Owner("TrainingRun", "breast-cancer-rf", "ml", "uid-1")
+
+
+def _sample_spec() -> TrainingRunSpec:
+    sample = yaml.safe_load((SAMPLES_DIR / "modelops_v1alpha1_trainingrun.yaml").read_text())
+    return TrainingRunSpec.model_validate(sample["spec"])
+
+
+def _container(job: dict[str, Any]) -> dict[str, Any]:
+    container: dict[str, Any] = job["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def test_the_training_job_is_the_same_every_time() -> None:
+    spec = _sample_spec()
+    assert jobs.training_job(OWNER, spec, SETTINGS) == jobs.training_job(OWNER, spec, SETTINGS)
+
+
+def test_the_training_job_is_named_owned_and_labelled_by_its_run() -> None:
+    job = jobs.training_job(OWNER, _sample_spec(), SETTINGS)
+    meta = job["metadata"]
+    assert meta["name"] == "breast-cancer-rf-train"
+    assert meta["namespace"] == "ml"
+    (ref,) = meta["ownerReferences"]
+    assert (ref["kind"], ref["uid"], ref["controller"]) == ("TrainingRun", "uid-1", True)
+    assert meta["labels"][names.TRAINING_RUN] == "breast-cancer-rf"
+    assert job["spec"]["template"]["metadata"]["labels"][names.MODEL] == "breast-cancer"
+
+
+def test_the_trainer_gets_the_spec_and_writes_under_root_model_run() -> None:
+    spec = _sample_spec()
+    container = _container(jobs.training_job(OWNER, spec, SETTINGS))
+    args = container["args"]
+    assert container["command"] == ["modelops", "train"]
+    assert args[args.index("--output") + 1] == "s3://models/breast-cancer/breast-cancer-rf"
+    assert TrainingRunSpec.model_validate(json.loads(args[args.index("--spec") + 1])) == spec
+
+
+def test_job_limits_come_from_the_spec() -> None:
+    spec = _sample_spec().model_copy(
+        update={"suspend": True, "backoff_limit": 3, "ttl_seconds_after_finished": 60}
+    )
+    job = jobs.training_job(OWNER, spec, SETTINGS)["spec"]
+    assert (job["suspend"], job["backoffLimit"], job["ttlSecondsAfterFinished"]) == (True, 3, 60)
+    assert job["activeDeadlineSeconds"] == 900
+    assert _container({"spec": job})["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
+
+
+def test_a_permanent_trainer_error_fails_the_job_without_retries() -> None:
+    rules = jobs.training_job(OWNER, _sample_spec(), SETTINGS)["spec"]["podFailurePolicy"]["rules"]
+    assert rules[0]["action"] == "FailJob"
+    assert rules[0]["onExitCodes"]["values"] == [jobs.PERMANENT_EXIT_CODE]
+
+
+def test_credentials_reach_the_pod_only_by_secret_reference() -> None:
+    spec = _sample_spec()
+    spec = spec.model_copy(
+        update={"dataset": spec.dataset.model_copy(update={"credentials_secret": "s3-creds"})}
+    )
+    container = _container(jobs.training_job(OWNER, spec, SETTINGS))
+    assert container["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
+    assert [e["name"] for e in container["env"]] == ["PYTHONUNBUFFERED"]
+
+
+def _scan_spec() -> ModelVersionSpec:
+    return ModelVersionSpec(
+        model="m",
+        version=2,
+        task="classification",
+        artifact_uri="s3://a/m/r",
+        digest="sha256:" + "a" * 64,
+    )
+
+
+def test_the_scan_job_compares_with_the_champion_when_there_is_one() -> None:
+    owner = jobs.Owner("ModelVersion", "m-v2", "ml", "uid-2")
+    champion = jobs.Champion("m-v1", "s3://a/m/r1", "sha256:" + "b" * 64)
+    args = _container(jobs.scan_job(owner, _scan_spec(), SETTINGS, champion))["args"]
+    assert args[args.index("--champion-uri") + 1] == "s3://a/m/r1"
+    assert args[args.index("--digest") + 1] == "sha256:" + "a" * 64
+    alone = _container(jobs.scan_job(owner, _scan_spec(), SETTINGS, None))["args"]
+    assert "--champion-uri" not in alone
+
+
+@pytest.mark.parametrize("which", ["training", "scan"])
+def test_rendered_jobs_are_valid_and_pass_pss_restricted(which: str) -> None:
+    if which == "training":
+        job = jobs.training_job(OWNER, _sample_spec(), SETTINGS)
+    else:
+        owner = jobs.Owner("ModelVersion", "m-v2", "ml", "uid-2")
+        job = jobs.scan_job(owner, _scan_spec(), SETTINGS, None)
+    kubernetes_validate.validate(job, "1.30", strict=True)
+    assert violations(job["spec"]["template"]["spec"]) == []
+
+
+def test_an_artifact_claim_is_mounted_at_the_file_root() -> None:
+    settings = Settings(
+        artifact_root="file:///var/lib/modelops/artifacts", artifact_volume_claim="art"
+    )
+    job = jobs.training_job(OWNER, _sample_spec(), settings)
+    pod = job["spec"]["template"]["spec"]
+    assert {"name": "artifacts", "persistentVolumeClaim": {"claimName": "art"}} in pod["volumes"]
+    mounts = _container(job)["volumeMounts"]
+    assert {"name": "artifacts", "mountPath": "/var/lib/modelops/artifacts"} in mounts
+
+
+def test_long_names_are_shortened_stably_within_63_characters() -> None:
+    long = "a" * 70
+    assert len(names.training_job(long)) <= 63
+    assert names.training_job(long) == names.training_job(long)
+    assert names.training_job(long) != names.training_job("a" * 69 + "b")
+    assert len(names.label_value(long)) <= 63
