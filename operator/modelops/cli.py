@@ -26,6 +26,8 @@ class _Command(Protocol):
 #: name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "crds": ("modelops.api.crds", "write (or --check) the CRDs generated from the API models"),
+    "operator": ("modelops.controllers.operator", "run the operator (kopf) against a cluster"),
+    "local": ("modelops.local.up", "run the embedded local cluster with the operator"),
 }
 
 

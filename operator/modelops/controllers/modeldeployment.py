@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from modelops import API_VERSION, GROUP, VERSION
 from modelops.api.common import set_condition
 from modelops.api.modeldeployment import ModelDeploymentSpec, ModelDeploymentStatus
+from modelops.controllers import retraining
 from modelops.controllers.context import Context, describe, event, of
 from modelops.decide import modeldeployment as decide
 from modelops.decide.children import covers
@@ -101,6 +102,7 @@ async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
         ctx.now(),
         generation,
     )
+    new = await retraining.step(ctx, body, spec, new)
     await _write(ctx, body, status, new)
     served = {c.name for c in (chosen.stable, chosen.canary) if c is not None}
     await _release(ctx, namespace, name, keep=served)
@@ -192,6 +194,6 @@ async def on_model_version_change(
             )
 
 
-@kopf.timer(GROUP, VERSION, "modeldeployments", interval=15.0, initial_delay=5.0)
+@kopf.timer(GROUP, VERSION, "modeldeployments", interval=5.0, initial_delay=5.0)
 async def resync_model_deployment(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
     await reconcile(of(memo), namespace or "", name)
