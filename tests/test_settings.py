@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tests.crdschema import ROOT
 
 from modelops import settings
 from modelops.settings import Settings
+from tests.crdschema import ROOT
 
 
 def test_defaults_apply_when_nothing_is_set() -> None:

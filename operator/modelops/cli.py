@@ -26,6 +26,10 @@ class _Command(Protocol):
 #: name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "crds": ("modelops.api.crds", "write (or --check) the CRDs generated from the API models"),
+    "serve": (
+        "modelops.runtime.serve.command",
+        "serve a model over the Open Inference Protocol (runs in serving pods)",
+    ),
     "operator": ("modelops.controllers.operator", "run the operator (kopf) against a cluster"),
     "local": ("modelops.local.up", "run the embedded local cluster with the operator"),
 }

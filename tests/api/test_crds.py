@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import Field
-from tests.crdschema import CRD_DIR, SAMPLES_DIR, crd_schema, load_crds, validation_errors
 
 from modelops.api import crds
 from modelops.api.trainingrun import TrainingRunSpec
+from tests.crdschema import CRD_DIR, SAMPLES_DIR, crd_schema, load_crds, validation_errors
 
 CRDS = load_crds()
 

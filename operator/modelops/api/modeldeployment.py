@@ -290,4 +290,8 @@ class ModelDeploymentStatus(ApiModel):
     retraining_failures: int = Field(
         default=0, ge=0, description="Failed retraining runs in a row."
     )
+    retrain_request: str | None = Field(
+        default=None,
+        description="Value of the modelops.dev/retrain-requested annotation last acted on.",
+    )
     message: str | None = Field(default=None, description="Last notable event, for humans.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import kopf
 from pydantic import ValidationError
 
 from modelops.kube.client import Kube
+from modelops.metrics import OperatorMetrics
 from modelops.settings import Settings
 
 
@@ -26,6 +28,7 @@ class Context:
 
     kube: Kube
     settings: Settings
+    metrics: OperatorMetrics = field(default_factory=OperatorMetrics)
     now: Callable[[], datetime] = utcnow
     _locks: dict[tuple[str, str, str], asyncio.Lock] = field(default_factory=dict)
 
@@ -36,6 +39,19 @@ class Context:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             yield
+
+    @asynccontextmanager
+    async def reconciling(self, kind: str, namespace: str, name: str) -> AsyncIterator[None]:
+        """Hold the object's lock, and count and time the reconcile by outcome."""
+        started = time.monotonic()
+        outcome = "error"
+        try:
+            async with self.lock(kind, namespace, name):
+                yield
+            outcome = "ok"
+        finally:
+            self.metrics.reconciles.labels(kind, outcome).inc()
+            self.metrics.reconcile_seconds.labels(kind).observe(time.monotonic() - started)
 
 
 def of(memo: Any) -> Context:

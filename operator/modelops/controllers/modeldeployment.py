@@ -22,7 +22,7 @@ KIND = "ModelDeployment"
 
 async def reconcile(ctx: Context, namespace: str, name: str) -> None:
     """Bring one ModelDeployment's serving objects and status in line with its spec."""
-    async with ctx.lock(KIND, namespace, name):
+    async with ctx.reconciling(KIND, namespace, name):
         body = await ctx.kube.find(API_VERSION, KIND, namespace, name)
         if body is None or body["metadata"].get("deletionTimestamp"):
             await _release(ctx, namespace, name, keep=None)
@@ -104,6 +104,10 @@ async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
     )
     new = await retraining.step(ctx, body, spec, new)
     await _write(ctx, body, status, new)
+    labels = (namespace, name, spec.model)
+    if new.current_version is not None:
+        ctx.metrics.served_version.labels(*labels).set(new.current_version)
+    ctx.metrics.ready_replicas.labels(*labels).set(new.ready_replicas)
     served = {c.name for c in (chosen.stable, chosen.canary) if c is not None}
     await _release(ctx, namespace, name, keep=served)
 

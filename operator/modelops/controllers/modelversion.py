@@ -21,7 +21,7 @@ KIND = "ModelVersion"
 
 async def reconcile(ctx: Context, namespace: str, name: str) -> None:
     """Scan a version once, then keep its stage in line with spec.stage."""
-    async with ctx.lock(KIND, namespace, name):
+    async with ctx.reconciling(KIND, namespace, name):
         body = await ctx.kube.find(API_VERSION, KIND, namespace, name)
         if body is None or body["metadata"].get("deletionTimestamp"):
             return
@@ -161,6 +161,7 @@ async def _write(
         API_VERSION, KIND, meta["namespace"], meta["name"], patch, subresource="status"
     )
     if new.phase != old.phase and new.phase in decide.TERMINAL:
+        ctx.metrics.scans.labels(str(new.phase)).inc()
         rejected = new.phase == VersionPhase.REJECTED
         event(body, str(new.phase), new.message or str(new.phase), warning=rejected)
     if new.stage != old.stage:

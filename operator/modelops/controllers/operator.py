@@ -22,6 +22,7 @@ from modelops.controllers import (  # noqa: F401  (importing registers the handl
 )
 from modelops.controllers.context import Context
 from modelops.kube.client import Kube
+from modelops.metrics import OperatorMetrics
 from modelops.settings import Settings
 
 
@@ -48,7 +49,10 @@ async def startup(settings: kopf.OperatorSettings, memo: Any, logger: Any, **_: 
     )
     if info is None:
         raise kopf.PermanentError("no Kubernetes credentials: set KUBECONFIG or run in a pod")
-    memo.modelops = Context(kube=Kube.connect(info), settings=memo.settings)
+    metrics = OperatorMetrics()
+    if memo.settings.metrics_port:
+        metrics.serve(memo.settings.metrics_port)
+    memo.modelops = Context(kube=Kube.connect(info), settings=memo.settings, metrics=metrics)
     logger.info("modelops operator started for %s", info.server)
 
 

@@ -25,6 +25,8 @@ from modelops.render.jobs import Owner
 from modelops.render.retraining import retraining_run
 
 FOLLOWED = ("Running", "Validating", "AwaitingApproval")
+#: Set this annotation (to any new value, e.g. a timestamp) to retrain now, drift or not.
+RETRAIN_ANNOTATION = "modelops.dev/retrain-requested"
 PROMOTE_PATCH = '{"spec":{"stage":"Production"}}'
 
 
@@ -36,13 +38,22 @@ async def step(
         return status
     now = ctx.now()
     generation = int(body["metadata"].get("generation", 1))
+    before = status.last_retraining.outcome if status.last_retraining else None
     status = await _follow(ctx, body, policy, status, now, generation)
+    after = status.last_retraining.outcome if status.last_retraining else None
+    if after != before and after in ("Promoted", "AwaitingApproval", "Rejected", "Failed"):
+        ctx.metrics.retraining_outcomes.labels(after).inc()
+    requested = (body["metadata"].get("annotations") or {}).get(RETRAIN_ANNOTATION)
+    if requested and requested != status.retrain_request and not await _in_flight(ctx, body):
+        status = status.model_copy(update={"retrain_request": requested})
+        return await _start(ctx, body, policy, status, "requested by annotation", now, generation)
     checked = status.drift.last_checked if status.drift else None
     if checked is not None and (now - checked).total_seconds() < seconds(policy.check_interval):
         return status
 
     reading = await _read(ctx, body, spec, policy, version)
     drift, verdict = decide.judge(policy, status.drift, reading, now)
+    ctx.metrics.drift_checks.labels(verdict.state).inc()
     conditions = set_condition(
         status.conditions,
         "DriftDetected",
@@ -122,6 +133,7 @@ async def _start(
         except errors.AlreadyExists:
             sequence += 1
     name = run["metadata"]["name"]
+    ctx.metrics.retraining_triggers.inc()
     event(body, "RetrainingStarted", f"started TrainingRun {name}: {reason}")
     last = RetrainingStatus(run=name, reason=reason, started=now, outcome="Running")
     status = status.model_copy(update={"last_retraining": last})

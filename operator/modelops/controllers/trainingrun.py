@@ -21,7 +21,7 @@ KIND = "TrainingRun"
 
 async def reconcile(ctx: Context, namespace: str, name: str) -> None:
     """Bring one TrainingRun's Job, status and ModelVersion in line with its spec."""
-    async with ctx.lock(KIND, namespace, name):
+    async with ctx.reconciling(KIND, namespace, name):
         body = await ctx.kube.find(API_VERSION, KIND, namespace, name)
         if body is None or body["metadata"].get("deletionTimestamp"):
             return
@@ -122,6 +122,11 @@ async def _write(
     await ctx.kube.patch(
         API_VERSION, KIND, meta["namespace"], meta["name"], patch, subresource="status"
     )
+    if new.phase != old.phase and decide.is_terminal(new):
+        ctx.metrics.training_runs.labels(str(new.phase)).inc()
+        if new.phase == TrainingPhase.SUCCEEDED and new.start_time and new.completion_time:
+            elapsed = (new.completion_time - new.start_time).total_seconds()
+            ctx.metrics.training_seconds.observe(elapsed)
     if new.phase != old.phase:
         failed = new.phase == TrainingPhase.FAILED
         detail = f": {new.message}" if new.message else ""

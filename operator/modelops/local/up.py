@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,16 @@ from modelops.local.apiserver import ApiServer, write_kubeconfig
 from modelops.local.kubelet import Kubelet
 
 READY_FILE = "local.json"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
 OPERATOR_RESTART_DELAY = 1.0
 
 
@@ -134,11 +145,12 @@ async def _apply_crds(url: str) -> None:
                     raise RuntimeError(f"applying {kind.crd_name}: {await response.text()}")
 
 
-async def _supervise_operator(state: Path, stop: asyncio.Event) -> None:
+async def _supervise_operator(state: Path, stop: asyncio.Event, metrics_port: int) -> None:
     """Run ``modelops operator``; restart it when it exits, until ``stop`` is set."""
     env = dict(os.environ)
     env["KUBECONFIG"] = str(state / "kubeconfig")
     env.setdefault("MODELOPS_ARTIFACT_ROOT", (state / "artifacts").as_uri())
+    env.setdefault("MODELOPS_METRICS_PORT", str(metrics_port))
     (state / "logs").mkdir(exist_ok=True)
     while not stop.is_set():
         with (state / "logs" / "operator.log").open("ab") as log:
@@ -185,13 +197,20 @@ async def _up(state: Path, port: int, operator: bool) -> int:
     kubeconfig = write_kubeconfig(state / "kubeconfig", server.url)
     kubelet: Kubelet | None = None
     supervisor: asyncio.Task[None] | None = None
+    metrics_port = 0
     try:
         await _apply_crds(server.url)
         kubelet = await Kubelet.start(server.url, state / "kubelet")
         server.pod_logs = kubelet.read_log
         if operator:
-            supervisor = asyncio.create_task(_supervise_operator(state, stop))
-        ready = {"pid": os.getpid(), "url": server.url, "kubeconfig": str(kubeconfig)}
+            metrics_port = free_port()
+            supervisor = asyncio.create_task(_supervise_operator(state, stop, metrics_port))
+        ready = {
+            "pid": os.getpid(),
+            "url": server.url,
+            "kubeconfig": str(kubeconfig),
+            "operatorMetrics": f"http://127.0.0.1:{metrics_port}/metrics" if operator else None,
+        }
         (state / READY_FILE).write_text(json.dumps(ready))
         print(f"local cluster ready at {server.url}", flush=True)
         print(f"export KUBECONFIG={kubeconfig}", flush=True)

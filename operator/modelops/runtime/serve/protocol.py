@@ -1,0 +1,252 @@
+"""Open Inference Protocol (V2) infer requests and responses, validated against the model.
+
+Every way a request can be wrong becomes an :class:`InferenceError` with the HTTP status
+and a message naming the problem, before onnxruntime sees it: the checks are a few numpy
+calls, much cheaper than the inference they protect. Triton's binary tensor data extension
+is understood in both directions, so Triton's client works with its defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from modelops.runtime.serve import tensors
+from modelops.runtime.serve.model import Model, TensorSpec
+
+#: Request header giving the JSON part's length when binary tensor data follow it.
+HEADER_LENGTH = "Inference-Header-Content-Length"
+
+
+class InferenceError(Exception):
+    """A request the server refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def bad_request(message: str) -> InferenceError:
+    return InferenceError(400, message)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_batch_size: int
+    allow_non_finite: bool
+
+
+@dataclass(frozen=True)
+class InferRequest:
+    """A validated request: arrays ready for onnxruntime and what to send back."""
+
+    id: str | None
+    inputs: dict[str, np.ndarray]
+    outputs: list[str]
+    """Requested outputs, in the order they are returned."""
+    binary_outputs: frozenset[str]
+    batch_size: int
+
+
+def parse_header_length(value: str | None, body_length: int) -> int | None:
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        raise bad_request(f"{HEADER_LENGTH} must be an integer, got {value!r}") from None
+    if not 0 <= length <= body_length:
+        raise bad_request(f"{HEADER_LENGTH} {length} is outside the body of {body_length} bytes")
+    return length
+
+
+def parse_infer_request(
+    body: bytes, header_length: int | None, model: Model, limits: Limits
+) -> InferRequest:
+    """Decode and validate ``body`` for ``model``; raises :class:`InferenceError`."""
+    header = body if header_length is None else body[:header_length]
+    try:
+        document = orjson.loads(header)
+    except orjson.JSONDecodeError as error:
+        raise bad_request(f"malformed JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise bad_request("the request must be a JSON object")
+    request_id = document.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise bad_request("'id' must be a string")
+    parameters = _parameters(document, "the request")
+    raw_inputs = document.get("inputs")
+    if not isinstance(raw_inputs, list):
+        raise bad_request("'inputs' must be an array")
+    binary = memoryview(body)[header_length:] if header_length is not None else None
+    inputs, batch_size = _inputs(raw_inputs, binary, model, limits)
+    outputs, binary_outputs = _outputs(document.get("outputs"), parameters, model)
+    return InferRequest(request_id, inputs, outputs, binary_outputs, batch_size)
+
+
+def _parameters(entry: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    parameters = entry.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise bad_request(f"'parameters' of {where} must be an object")
+    return parameters
+
+
+def _inputs(
+    raw_inputs: list[Any], binary: memoryview | None, model: Model, limits: Limits
+) -> tuple[dict[str, np.ndarray], int]:
+    arrays: dict[str, np.ndarray] = {}
+    batch_size: int | None = None
+    offset = 0
+    for entry in raw_inputs:
+        if not isinstance(entry, dict):
+            raise bad_request("each input must be an object")
+        spec = _input_spec(entry, model, arrays)
+        shape = _shape(entry, spec)
+        if spec.batched:
+            if batch_size is not None and shape[0] != batch_size:
+                raise bad_request(
+                    f"input '{spec.name}' has batch size {shape[0]}, other inputs {batch_size}"
+                )
+            batch_size = shape[0]
+            if batch_size > limits.max_batch_size:
+                raise bad_request(
+                    f"batch size {batch_size} is over the maximum of {limits.max_batch_size}"
+                )
+        datatype = entry["datatype"]
+        size = _parameters(entry, f"input '{spec.name}'").get("binary_data_size")
+        try:
+            if size is None:
+                if "data" not in entry:
+                    raise bad_request(f"input '{spec.name}' has no 'data'")
+                array = tensors.from_json(spec.name, entry["data"], shape, spec.datatype)
+            else:
+                if binary is None or not isinstance(size, int) or size < 0:
+                    raise bad_request(
+                        f"input '{spec.name}' has binary_data_size but no binary data follows "
+                        f"(send the {HEADER_LENGTH} header)"
+                    )
+                if offset + size > len(binary):
+                    raise bad_request(f"input '{spec.name}' has binary data past the body's end")
+                raw = bytes(binary[offset : offset + size])
+                offset += size
+                array = tensors.from_binary(spec.name, raw, shape, datatype)
+                array = array.astype(tensors.NUMPY_DTYPES[spec.datatype], copy=False)
+        except tensors.TensorError as error:
+            raise bad_request(str(error)) from None
+        if not limits.allow_non_finite and array.dtype.kind == "f":
+            _reject_non_finite(spec.name, array)
+        arrays[spec.name] = array
+    missing = [name for name in model.inputs if name not in arrays]
+    if missing:
+        raise bad_request(f"missing input(s): {', '.join(missing)}")
+    return arrays, 1 if batch_size is None else batch_size
+
+
+def _input_spec(entry: Mapping[str, Any], model: Model, seen: Mapping[str, Any]) -> TensorSpec:
+    name = entry.get("name")
+    if not isinstance(name, str):
+        raise bad_request("each input needs a string 'name'")
+    spec = model.inputs.get(name)
+    if spec is None:
+        raise bad_request(
+            f"unknown input '{name}'; the model's inputs are: {', '.join(model.inputs)}"
+        )
+    if name in seen:
+        raise bad_request(f"input '{name}' is given twice")
+    datatype = entry.get("datatype")
+    if not isinstance(datatype, str) or datatype not in tensors.NUMPY_DTYPES:
+        raise bad_request(
+            f"input '{name}' has unknown datatype {datatype!r}; "
+            f"known: {', '.join(tensors.NUMPY_DTYPES)}"
+        )
+    if not tensors.compatible(datatype, spec.datatype):
+        raise bad_request(f"input '{name}' has datatype {spec.datatype}, got {datatype}")
+    return spec
+
+
+def _shape(entry: Mapping[str, Any], spec: TensorSpec) -> tuple[int, ...]:
+    shape = entry.get("shape")
+    if not isinstance(shape, list) or not all(type(dim) is int and dim >= 0 for dim in shape):
+        raise bad_request(f"input '{spec.name}': 'shape' must be an array of non-negative integers")
+    if len(shape) != len(spec.shape) or any(
+        want not in (-1, got) for want, got in zip(spec.shape, shape, strict=True)
+    ):
+        raise bad_request(f"input '{spec.name}' has shape {list(spec.shape)}, got {shape}")
+    return tuple(shape)
+
+
+def _reject_non_finite(name: str, array: np.ndarray) -> None:
+    finite = np.isfinite(array)
+    if not finite.all():
+        where = np.argwhere(~finite)[0].tolist()
+        raise bad_request(
+            f"input '{name}' has a non-finite value (NaN or infinity) at index {where}; "
+            "the server rejects them (--non-finite allow accepts them)"
+        )
+
+
+def _outputs(
+    raw_outputs: Any, parameters: Mapping[str, Any], model: Model
+) -> tuple[list[str], frozenset[str]]:
+    all_binary = parameters.get("binary_data_output") is True
+    if raw_outputs is None:
+        names = list(model.outputs)
+        return names, frozenset(names if all_binary else ())
+    if not isinstance(raw_outputs, list):
+        raise bad_request("'outputs' must be an array")
+    names = []
+    binary = set()
+    for entry in raw_outputs:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
+            raise bad_request("each requested output needs a string 'name'")
+        if name not in model.outputs:
+            raise bad_request(
+                f"unknown output '{name}'; the model's outputs are: {', '.join(model.outputs)}"
+            )
+        wants_binary = _parameters(entry, f"output '{name}'").get("binary_data", all_binary)
+        if wants_binary is True:
+            binary.add(name)
+        names.append(name)
+    return names, frozenset(binary)
+
+
+def encode_response(
+    model_name: str,
+    version: str,
+    request: InferRequest,
+    specs: Mapping[str, TensorSpec],
+    arrays: Sequence[np.ndarray],
+) -> tuple[bytes, int | None]:
+    """The response body and, when outputs travel as binary, the JSON header's length."""
+    outputs = []
+    blobs = []
+    for name, array in zip(request.outputs, arrays, strict=True):
+        output: dict[str, Any] = {
+            "name": name,
+            "datatype": specs[name].datatype,
+            "shape": list(array.shape),
+        }
+        if name in request.binary_outputs:
+            blob = tensors.to_binary(array)
+            output["parameters"] = {"binary_data_size": len(blob)}
+            blobs.append(blob)
+        else:
+            output["data"] = tensors.to_json(array)
+        outputs.append(output)
+    response: dict[str, Any] = {
+        "model_name": model_name,
+        "model_version": version,
+        "outputs": outputs,
+    }
+    if request.id is not None:
+        response["id"] = request.id
+    header = orjson.dumps(response, option=orjson.OPT_SERIALIZE_NUMPY)
+    if not blobs:
+        return header, None
+    return b"".join([header, *blobs]), len(header)

@@ -1,0 +1,75 @@
+"""Inference over V2 REST gives the scikit-learn model's own predictions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.serve.conftest import Served
+
+Client = TestClient[Any, Any]
+Body = Callable[..., dict[str, Any]]
+
+
+@pytest.mark.parametrize("rows", [1, 64])
+async def test_predictions_equal_scikit_learns(
+    client: Client, served: Served, body: Body, rows: int
+) -> None:
+    features = served.features[100 : 100 + rows]
+    response = await client.post("/v2/models/cancer/infer", json=body(features))
+    assert response.status == 200
+    result = await response.json()
+    outputs = {output["name"]: output for output in result["outputs"]}
+    assert outputs["label"]["datatype"] == "INT64"
+    assert outputs["label"]["shape"] == [rows]
+    assert outputs["label"]["data"] == served.estimator.predict(features).tolist()
+    assert outputs["probabilities"]["shape"] == [rows, 2]
+    np.testing.assert_allclose(
+        np.reshape(outputs["probabilities"]["data"], (rows, 2)),
+        served.estimator.predict_proba(features),
+        atol=1e-6,
+    )
+    assert result["model_name"] == "cancer"
+    assert result["model_version"] == "3"
+
+
+async def test_nested_fp64_data_and_the_versioned_url_work_too(
+    client: Client, served: Served
+) -> None:
+    features = served.features[:2]
+    request = {
+        "id": "req-7",
+        "inputs": [
+            {
+                "name": "input",
+                "shape": [2, 30],
+                "datatype": "FP64",
+                "data": features.astype(np.float64).tolist(),
+            }
+        ],
+        "outputs": [{"name": "label"}],
+        "parameters": {"anything": 1},
+    }
+    response = await client.post("/v2/models/cancer/versions/3/infer", json=request)
+    assert response.status == 200
+    result = await response.json()
+    assert result["id"] == "req-7"
+    assert [output["name"] for output in result["outputs"]] == ["label"]
+    assert result["outputs"][0]["data"] == served.estimator.predict(features).tolist()
+
+
+async def test_a_request_without_content_type_is_served(client: Client, served: Served) -> None:
+    import orjson
+
+    from tests.serve.conftest import v2_body
+
+    response = await client.post(
+        "/v2/models/cancer/infer",
+        data=orjson.dumps(v2_body(served.features[:1])),
+        skip_auto_headers=["Content-Type"],
+    )
+    assert response.status == 200
