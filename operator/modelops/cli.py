@@ -25,13 +25,13 @@ class _Command(Protocol):
 
 #: name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "crds": ("modelops.api.crds", "write (or --check) the CRDs generated from the API models"),
-    "serve": (
-        "modelops.runtime.serve.command",
-        "serve a model over the Open Inference Protocol (runs in serving pods)",
-    ),
     "operator": ("modelops.controllers.operator", "run the operator (kopf) against a cluster"),
     "local": ("modelops.local.up", "run the embedded local cluster with the operator"),
+    "demo": ("modelops.demo.scenario", "run the whole loop on a local cluster and report it"),
+    "train": ("modelops.runtime.train.command", "train a model (runs in the trainer pod)"),
+    "scan": ("modelops.runtime.scan.command", "scan and validate a model (runs in the scan pod)"),
+    "serve": ("modelops.runtime.serve.command", "serve a model over V2 (runs in serving pods)"),
+    "crds": ("modelops.api.crds", "write (or --check) the CRDs generated from the API models"),
 }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 
 from modelops.api import crds
+from modelops.local import prometheus
 from modelops.local.apiserver import ApiServer, write_kubeconfig
 from modelops.local.kubelet import Kubelet
 
@@ -56,6 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start the API server and kubelet only (to run an operator yourself)",
     )
+    up.add_argument(
+        "--no-prometheus",
+        action="store_true",
+        help="do not start Prometheus even if installed (drift is then scraped from the pods)",
+    )
     down = sub.add_parser("down", help="stop a local cluster started in the background")
     down.add_argument("--state-dir", type=Path, default=Path(".state/local"))
 
@@ -66,7 +72,9 @@ def main(args: argparse.Namespace) -> int:
         return _down(state)
     if args.detach:
         return _detach(state, args)
-    return asyncio.run(_up(state, args.port, operator=not args.no_operator))
+    return asyncio.run(
+        _up(state, args.port, operator=not args.no_operator, with_prometheus=not args.no_prometheus)
+    )
 
 
 def _running_pid(state: Path) -> int | None:
@@ -103,7 +111,9 @@ def _detach(state: Path, args: argparse.Namespace) -> int:
     state.mkdir(parents=True, exist_ok=True)
     (state / READY_FILE).unlink(missing_ok=True)
     command = [sys.executable, "-m", "modelops", "local", "up", "--state-dir", str(state)]
-    command += ["--port", str(args.port)] + (["--no-operator"] if args.no_operator else [])
+    command += ["--port", str(args.port)]
+    command += ["--no-operator"] if args.no_operator else []
+    command += ["--no-prometheus"] if args.no_prometheus else []
     log = (state / "local.log").open("ab")
     process = subprocess.Popen(
         command,
@@ -145,9 +155,13 @@ async def _apply_crds(url: str) -> None:
                     raise RuntimeError(f"applying {kind.crd_name}: {await response.text()}")
 
 
-async def _supervise_operator(state: Path, stop: asyncio.Event, metrics_port: int) -> None:
+async def _supervise_operator(
+    state: Path, stop: asyncio.Event, metrics_port: int, prometheus_url: str | None
+) -> None:
     """Run ``modelops operator``; restart it when it exits, until ``stop`` is set."""
     env = dict(os.environ)
+    if prometheus_url:
+        env.setdefault("MODELOPS_PROMETHEUS_URL", prometheus_url)
     env["KUBECONFIG"] = str(state / "kubeconfig")
     env.setdefault("MODELOPS_ARTIFACT_ROOT", (state / "artifacts").as_uri())
     env.setdefault("MODELOPS_METRICS_PORT", str(metrics_port))
@@ -182,7 +196,7 @@ async def _supervise_operator(state: Path, stop: asyncio.Event, metrics_port: in
         await asyncio.sleep(OPERATOR_RESTART_DELAY)
 
 
-async def _up(state: Path, port: int, operator: bool) -> int:
+async def _up(state: Path, port: int, operator: bool, with_prometheus: bool) -> int:
     if _running_pid(state) not in (None, os.getpid()):
         print(f"a local cluster is already running in {state}", file=sys.stderr)
         return 1
@@ -197,28 +211,41 @@ async def _up(state: Path, port: int, operator: bool) -> int:
     kubeconfig = write_kubeconfig(state / "kubeconfig", server.url)
     kubelet: Kubelet | None = None
     supervisor: asyncio.Task[None] | None = None
+    prom: prometheus.Prometheus | None = None
     metrics_port = 0
     try:
         await _apply_crds(server.url)
         kubelet = await Kubelet.start(server.url, state / "kubelet")
         server.pod_logs = kubelet.read_log
+        metrics_port = free_port()
+        if with_prometheus:
+            operator_target = f"127.0.0.1:{metrics_port}" if operator else None
+            prom = await prometheus.start(state, server.url, free_port(), operator_target)
         if operator:
-            metrics_port = free_port()
-            supervisor = asyncio.create_task(_supervise_operator(state, stop, metrics_port))
+            supervisor = asyncio.create_task(
+                _supervise_operator(state, stop, metrics_port, prom.url if prom else None)
+            )
         ready = {
             "pid": os.getpid(),
             "url": server.url,
             "kubeconfig": str(kubeconfig),
             "operatorMetrics": f"http://127.0.0.1:{metrics_port}/metrics" if operator else None,
+            "prometheus": prom.url if prom else None,
         }
         (state / READY_FILE).write_text(json.dumps(ready))
         print(f"local cluster ready at {server.url}", flush=True)
         print(f"export KUBECONFIG={kubeconfig}", flush=True)
+        if prom is not None:
+            print(f"Prometheus at {prom.url}", flush=True)
+        elif with_prometheus:
+            print("no prometheus binary found: drift is read by scraping the pods", flush=True)
         await stop.wait()
     finally:
         stop.set()
         if supervisor is not None:
             await supervisor
+        if prom is not None:
+            await prom.stop()
         if kubelet is not None:
             await kubelet.stop()
         await server.stop()

@@ -1,0 +1,143 @@
+"""Trainer overhead: `modelops train` against a bare fit + to_onnx on the same data.
+
+The peer is what a data scientist would write by hand: read the Parquet file, split
+off the same holdout, fit the same estimator, convert it with skl2onnx. The trainer
+does that plus dataset digest, feature checks, parity on the holdout, metrics, the
+drift reference, row hashes and writing every artifact. Each case runs in a fresh
+process, so its peak resident memory (ru_maxrss) is its own; times exclude the
+interpreter's start and imports, which both sides share. Goal: ratio <= 1.2.
+
+    .venv/bin/python benchmarks/train.py            # 10k, 100k and 1M rows
+    .venv/bin/python benchmarks/train.py --quick    # 10k rows only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FEATURES = 20
+SEED = 0
+#: rows -> how many times each side runs (the fastest run counts)
+CASES = {10_000: 5, 100_000: 3, 1_000_000: 2}
+ESTIMATOR = {"name": "LogisticRegression", "params": {"max_iter": 100}}
+
+
+def make_data(rows: int, path: Path) -> None:
+    import numpy as np
+    import pyarrow as pa
+    from pyarrow import parquet
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        n_samples=rows, n_features=FEATURES, n_informative=8, random_state=SEED
+    )
+    columns = {f"f{i}": x[:, i] for i in range(FEATURES)}
+    columns["target"] = y.astype(np.int64)
+    parquet.write_table(pa.table(columns), path)
+
+
+def run_trainer(data: Path, output: Path) -> None:
+    from modelops.api.trainingrun import TrainingRunSpec
+    from modelops.runtime.train import trainer
+
+    spec = TrainingRunSpec.model_validate(
+        {
+            "model": "bench",
+            "dataset": {"uri": data.as_uri(), "seed": SEED},
+            "estimator": ESTIMATOR,
+        }
+    )
+    trainer.train(spec, output.as_uri(), "bench", progress=lambda _line: None)
+
+
+def run_baseline(data: Path, output: Path) -> None:
+    import numpy as np
+    from pyarrow import parquet
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    table = parquet.read_table(data)
+    names = [n for n in table.column_names if n != "target"]
+    x = np.column_stack([table.column(n).to_numpy() for n in names]).astype(np.float32)
+    y = table.column("target").to_numpy()
+    x_train, _, y_train, _ = train_test_split(x, y, test_size=0.2, random_state=SEED, stratify=y)
+    model = LogisticRegression(random_state=SEED, **ESTIMATOR["params"]).fit(x_train, y_train)
+    onnx_model = to_onnx(
+        model,
+        initial_types=[("input", FloatTensorType([None, len(names)]))],
+        options={"zipmap": False},
+    )
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "model.onnx").write_bytes(onnx_model.SerializeToString())
+
+
+def worker(side: str, data: Path, output: Path) -> None:
+    """One measured run in this process; prints seconds and peak memory as JSON."""
+    import modelops.runtime.train.trainer  # noqa: F401  (imports are not what we measure)
+
+    start = time.perf_counter()
+    (run_trainer if side == "trainer" else run_baseline)(data, output)
+    seconds = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
+
+
+def measure(side: str, data: Path, output: Path) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--worker", side, "--data", str(data), "--out", str(output)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the 10k-row case")
+    parser.add_argument("--worker", choices=["trainer", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.data, args.out)
+        return
+    cases = {10_000: CASES[10_000]} if args.quick else CASES
+    print(f"LogisticRegression, {FEATURES} features, holdout 0.2; best of N runs per side")
+    header = (
+        f"{'rows':>9} {'N':>2} {'fit+to_onnx s':>13} {'trainer s':>9} {'overhead s':>10} "
+        f"{'ratio':>6} "
+        f"{'peer MiB':>8} {'trainer MiB':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows, repeats in cases.items():
+            data = Path(tmp) / f"data-{rows}.parquet"
+            make_data(rows, data)
+            peer, ours = [], []
+            for _ in range(repeats):  # interleaved, so a busy moment hits both sides
+                peer.append(measure("baseline", data, Path(tmp) / "peer"))
+                ours.append(measure("trainer", data, Path(tmp) / f"run-{rows}"))
+            peer_s = min(r["seconds"] for r in peer)
+            ours_s = min(r["seconds"] for r in ours)
+            print(
+                f"{rows:>9,} {repeats:>2} {peer_s:>13.3f} {ours_s:>9.3f} "
+                f"{ours_s - peer_s:>10.3f} {ours_s / peer_s:>6.2f} "
+                f"{max(r['peak_mib'] for r in peer):>8.0f} "
+                f"{max(r['peak_mib'] for r in ours):>11.0f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

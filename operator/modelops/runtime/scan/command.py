@@ -1,0 +1,138 @@
+"""``modelops scan``: the entry point of the scan Job's container.
+
+Scans one ModelVersion, writes findings.json and report.html next to the model (or
+to ``--output``) and a compact JSON summary to the termination-message path, where
+the operator reads it. Exit code 0 whenever the scan completed, passed or not; 2
+when retrying cannot help (DigestMismatch, InvalidModel, InvalidHoldout); 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelops.api.trainingrun import Task
+
+if TYPE_CHECKING:
+    from modelops.runtime.scan.scanner import ScanRequest, ScanResult
+
+#: Where Kubernetes reads the container's termination message, unless the env says otherwise.
+TERMINATION_PATH_ENV = "MODELOPS_TERMINATION_MESSAGE_PATH"
+DEFAULT_TERMINATION_PATH = "/dev/termination-log"
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--artifact-uri", required=True, help="directory URI holding model.onnx")
+    parser.add_argument("--digest", required=True, help="sha256:<hex> of model.onnx")
+    parser.add_argument("--task", required=True, choices=[str(task) for task in Task])
+    parser.add_argument(
+        "--holdout-uri",
+        help="holdout dataset (.parquet or .csv); default: <artifact-uri>/holdout.parquet",
+    )
+    parser.add_argument("--target", default="target", help="target column of the holdout")
+    parser.add_argument(
+        "--policy",
+        default="{}",
+        help="ValidationPolicy as JSON (camelCase), or @FILE to read it from a file",
+    )
+    parser.add_argument("--champion-uri", help="artifact URI of the Production version")
+    parser.add_argument("--champion-digest", help="sha256:<hex> of the champion's model.onnx")
+    parser.add_argument("--champion-name", help="name of the champion, for messages")
+    parser.add_argument(
+        "--output", help="directory URI for findings.json and report.html; default: artifact URI"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from modelops.runtime.scan import results, scanner
+    from modelops.runtime.scan.errors import ScanError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        result = scanner.run(_request(args))
+        message = _publish(result, args)
+    except ScanError as error:
+        log.error("scan failed: %s: %s", error.reason, error)
+        _terminate(results.failure_message(error))
+        return 2 if error.permanent else 1
+    except Exception as error:
+        log.exception("scan failed")
+        _terminate(results.failure_message(ScanError(f"{type(error).__name__}: {error}")))
+        return 1
+    _terminate(message)
+    log.info("scan %s: %s", "passed" if result.passed else "rejected", result.summary())
+    print(results.serialise(message))
+    return 0
+
+
+def _publish(result: ScanResult, args: argparse.Namespace) -> dict[str, Any]:
+    """Write findings.json and report.html; return the termination message pointing at them."""
+    from modelops.runtime import artifacts
+    from modelops.runtime.scan import report, results
+
+    output = args.output or args.artifact_uri
+    findings_uri = artifacts.join(output, artifacts.FINDINGS)
+    report_uri = artifacts.join(output, artifacts.REPORT)
+    artifacts.write_json(findings_uri, results.findings_document(result, args.digest))
+    artifacts.write_bytes(report_uri, report.render(result, args.artifact_uri).encode())
+    return results.termination_message(result, report_uri, findings_uri)
+
+
+def _request(args: argparse.Namespace) -> ScanRequest:
+    from pydantic import ValidationError
+
+    from modelops.api.validation import ValidationPolicy
+    from modelops.runtime.scan import scanner
+    from modelops.runtime.scan.errors import ScanError
+
+    text = args.policy
+    try:
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text()
+        policy = ValidationPolicy.model_validate(json.loads(text))
+    except (OSError, ValueError, ValidationError) as error:
+        raise ScanError(f"invalid --policy: {error}") from error
+    champion = None
+    if args.champion_uri:
+        if not args.champion_digest:
+            raise ScanError("--champion-uri needs --champion-digest")
+        champion = scanner.ChampionModel(
+            name=args.champion_name or args.champion_uri,
+            artifact_uri=args.champion_uri,
+            digest=args.champion_digest,
+        )
+    return scanner.ScanRequest(
+        artifact_uri=args.artifact_uri,
+        digest=args.digest,
+        task=Task(args.task),
+        policy=policy,
+        holdout_uri=args.holdout_uri,
+        target=args.target,
+        champion=champion,
+    )
+
+
+def _terminate(message: dict[str, Any]) -> None:
+    """Write the termination message where Kubernetes reads it.
+
+    The default path is used only when it exists (Kubernetes creates it in the pod),
+    so a scan run by hand does not leave a file in /dev.
+    """
+    from modelops.runtime.scan import results
+
+    path = os.environ.get(TERMINATION_PATH_ENV)
+    if path is None:
+        if not os.path.exists(DEFAULT_TERMINATION_PATH):
+            return
+        path = DEFAULT_TERMINATION_PATH
+    try:
+        with open(path, "w") as handle:
+            handle.write(results.serialise(message))
+    except OSError as error:
+        log.warning("termination message not written to %s: %s", path, error)

@@ -1,0 +1,110 @@
+"""The scan's outputs as JSON: the full findings.json and the compact termination message.
+
+Both are plain dicts with camelCase keys, built by pure functions from a
+``ScanResult``, so what the operator reads can be tested without running a scan.
+The termination message must fit in 4 KiB (Kubernetes truncates beyond it): it is
+trimmed, never cut mid-JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from modelops.api.validation import Finding
+from modelops.runtime.scan.errors import ScanError
+from modelops.runtime.scan.scanner import ScanResult
+
+#: Kubernetes keeps at most this many bytes of a termination message.
+TERMINATION_LIMIT = 4096
+MAX_BLOCKING = 10
+MESSAGE_CHARACTERS = 160
+
+
+def findings_document(result: ScanResult, digest: str) -> dict[str, Any]:
+    """findings.json: every finding, the holdout metrics, and what each detector measured."""
+    comparison = result.comparison
+    return {
+        "passed": result.passed,
+        "task": str(result.task),
+        "digest": digest,
+        "holdoutUri": result.holdout_uri,
+        "rows": result.rows,
+        "summary": result.summary(),
+        "metrics": _present(result.metrics),
+        "beatsChampion": None if comparison is None else comparison.beats,
+        "champion": None
+        if comparison is None
+        else {
+            "name": comparison.champion,
+            "metric": comparison.metric,
+            "value": comparison.champion_value,
+            "challengerValue": comparison.challenger_value,
+            "metrics": _present(comparison.champion_metrics),
+        },
+        "findings": [finding.to_api() for finding in result.findings],
+        "notes": result.notes,
+        "slices": [_camel(asdict(score)) for score in result.slices],
+        "calibration": None if result.calibration is None else _camel(asdict(result.calibration)),
+        "singleFeatureScores": result.feature_scores,
+        "timings": {step: round(seconds, 3) for step, seconds in result.timings.items()},
+    }
+
+
+def termination_message(result: ScanResult, report_uri: str, findings_uri: str) -> dict[str, Any]:
+    """The summary the operator reads from the pod, at most 4 KiB once serialised."""
+    comparison = result.comparison
+    message: dict[str, Any] = {
+        "ok": True,
+        "passed": result.passed,
+        "summary": result.summary(),
+        "blocking": [_compact(f) for f in result.blocking[:MAX_BLOCKING]],
+        "metrics": {name: round(value, 6) for name, value in _present(result.metrics).items()},
+        "beatsChampion": None if comparison is None else comparison.beats,
+        "reportUri": report_uri,
+        "findingsUri": findings_uri,
+    }
+    while _size(message) > TERMINATION_LIMIT and message["blocking"]:
+        message["blocking"].pop()
+    if _size(message) > TERMINATION_LIMIT:
+        message["metrics"] = {}
+    return message
+
+
+def failure_message(error: ScanError) -> dict[str, Any]:
+    """The termination message of a scan that could not run."""
+    return {"ok": False, "reason": error.reason, "message": str(error)[:2000]}
+
+
+def serialise(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), sort_keys=True)
+
+
+def _compact(finding: Finding) -> dict[str, Any]:
+    data = finding.to_api()
+    text = str(data["message"])
+    if len(text) > MESSAGE_CHARACTERS:
+        data["message"] = text[: MESSAGE_CHARACTERS - 3] + "..."
+    return data
+
+
+def _present(metrics: dict[str, float | None]) -> dict[str, float]:
+    return {name: value for name, value in metrics.items() if value is not None}
+
+
+def _size(message: dict[str, Any]) -> int:
+    return len(serialise(message).encode())
+
+
+def _camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_camel_key(k): _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _camel_key(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)

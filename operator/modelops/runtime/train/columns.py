@@ -1,0 +1,169 @@
+"""Which columns are features and target, and how their values become model inputs.
+
+The numeric features, in the order recorded here, form the model's one float32
+input; each categorical feature is a string input of its own. A value's conversion
+lives here once, so training, hashing and the drift reference see the same values:
+numbers as float (a missing one as NaN), categories as their string form (a missing
+one as the empty string).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from modelops.api.trainingrun import Dataset, Task
+from modelops.runtime.train.errors import InvalidDataset, InvalidSpec
+
+#: Name of the model's one float32 input holding every numeric feature.
+NUMERIC_INPUT = "input"
+
+
+class Feature(TypedDict):
+    """A feature as the manifest lists it."""
+
+    name: str
+    type: Literal["numeric", "categorical"]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The target and the features, numeric ones first, in model-input order."""
+
+    target: str
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+    def features(self) -> list[Feature]:
+        numeric: list[Feature] = [{"name": n, "type": "numeric"} for n in self.numeric]
+        return numeric + [{"name": n, "type": "categorical"} for n in self.categorical]
+
+
+def resolve(table: pa.Table, dataset: Dataset, one_hot: bool) -> Schema:
+    """Check the spec's columns against the table and sort features into numeric and categorical."""
+    columns = table.column_names
+    listing = ", ".join(columns)
+    if dataset.target not in columns:
+        raise InvalidSpec(f'target column "{dataset.target}" not found; columns are: {listing}')
+    features = list(dataset.features) or [c for c in columns if c != dataset.target]
+    for name in features:
+        if name not in columns:
+            raise InvalidSpec(f'feature column "{name}" not found; columns are: {listing}')
+    if dataset.target in features:
+        raise InvalidSpec(f'target column "{dataset.target}" is also listed in dataset.features')
+    if not features:
+        raise InvalidSpec(f"no feature columns: the dataset has only {listing}")
+    for name in dataset.categorical:
+        if name not in features:
+            raise InvalidSpec(
+                f'categorical column "{name}" is not a feature; features are: {", ".join(features)}'
+            )
+    if dataset.categorical and not one_hot:
+        raise InvalidSpec(
+            f"categorical columns ({', '.join(dataset.categorical)}) need "
+            "preprocessing.oneHot: true"
+        )
+    categorical = set(dataset.categorical)
+    if NUMERIC_INPUT in categorical:
+        raise InvalidSpec(
+            f'categorical column "{NUMERIC_INPUT}" would clash with the model\'s numeric input '
+            "of that name; rename the column"
+        )
+    for name in features:
+        if name not in categorical and not _is_numeric(table.schema.field(name).type):
+            if not one_hot:
+                raise InvalidSpec(
+                    f'feature column "{name}" is not numeric ({table.schema.field(name).type}); '
+                    "set preprocessing.oneHot: true to one-hot encode it, "
+                    "or leave it out of dataset.features"
+                )
+            if name == NUMERIC_INPUT:
+                raise InvalidSpec(
+                    f'categorical column "{NUMERIC_INPUT}" would clash with the model\'s '
+                    "numeric input of that name; rename the column"
+                )
+            categorical.add(name)
+    return Schema(
+        target=dataset.target,
+        numeric=tuple(n for n in features if n not in categorical),
+        categorical=tuple(n for n in features if n in categorical),
+    )
+
+
+def numeric_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A numeric column as float64, a missing value as NaN."""
+    values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype=np.float64)
+
+
+def categorical_strings(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A categorical column as Arrow strings, a missing value as ``""``."""
+    return pc.fill_null(pc.cast(column, pa.string()), "")
+
+
+def categorical_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A categorical column as an object array of strings, a missing value as ``""``."""
+    strings = categorical_strings(column).to_numpy(zero_copy_only=False)
+    return np.asarray(strings, dtype=object)
+
+
+def numeric_matrix(table: pa.Table, names: Sequence[str]) -> np.ndarray:
+    """The named numeric columns as one C-ordered float32 matrix, the model's ``input``."""
+    matrix = np.empty((table.num_rows, len(names)), dtype=np.float32)
+    for j, name in enumerate(names):
+        matrix[:, j] = numeric_values(table.column(name))
+    return matrix
+
+
+def target_values(table: pa.Table, schema: Schema, task: Task) -> np.ndarray:
+    """The target column as labels (int64 or str) for classifiers, float64 for regressors."""
+    column = table.column(schema.target)
+    if column.null_count:
+        raise InvalidDataset(
+            f'target column "{schema.target}" has {column.null_count} missing values; '
+            "fill or drop those rows"
+        )
+    kind = column.type
+    if task == Task.REGRESSION:
+        if not _is_numeric(kind):
+            raise InvalidSpec(
+                f'target column "{schema.target}" is {kind}, not numeric; a regressor needs '
+                "numbers (choose a classifier for labels)"
+            )
+        return numeric_values(column)
+    if pa.types.is_floating(kind):
+        values = numeric_values(column)
+        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+            raise InvalidSpec(
+                f'target column "{schema.target}" has non-integer numbers; a classifier needs '
+                "class labels (choose a regressor for numbers)"
+            )
+        labels: np.ndarray = values.astype(np.int64)
+    elif pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        labels = np.asarray(pc.cast(column, pa.int64()).to_numpy(), dtype=np.int64)
+    else:
+        labels = categorical_values(column).astype(str)
+    if np.unique(labels).size < 2:
+        raise InvalidSpec(
+            f'target column "{schema.target}" has a single class ({labels[0]}); '
+            "a classifier needs at least two"
+        )
+    return labels
+
+
+def _is_numeric(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_decimal(kind)
+    )

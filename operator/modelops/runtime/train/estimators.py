@@ -1,0 +1,119 @@
+"""The allow-listed estimators, their parameters, and the preprocessing Pipeline around them.
+
+Each ``EstimatorName`` maps to its scikit-learn class through an explicit import,
+so no user string ever chooses what code is loaded. Parameters are checked before
+any data is read: names against ``get_params()``, values by scikit-learn's own
+parameter validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from modelops.api.trainingrun import EstimatorName, Scaling, TrainingRunSpec
+from modelops.runtime.train.columns import Schema
+from modelops.runtime.train.errors import InvalidSpec
+
+ESTIMATORS: dict[EstimatorName, type[BaseEstimator]] = {
+    EstimatorName.RANDOM_FOREST_CLASSIFIER: RandomForestClassifier,
+    EstimatorName.RANDOM_FOREST_REGRESSOR: RandomForestRegressor,
+    EstimatorName.EXTRA_TREES_CLASSIFIER: ExtraTreesClassifier,
+    EstimatorName.EXTRA_TREES_REGRESSOR: ExtraTreesRegressor,
+    EstimatorName.GRADIENT_BOOSTING_CLASSIFIER: GradientBoostingClassifier,
+    EstimatorName.GRADIENT_BOOSTING_REGRESSOR: GradientBoostingRegressor,
+    EstimatorName.HIST_GRADIENT_BOOSTING_CLASSIFIER: HistGradientBoostingClassifier,
+    EstimatorName.HIST_GRADIENT_BOOSTING_REGRESSOR: HistGradientBoostingRegressor,
+    EstimatorName.DECISION_TREE_CLASSIFIER: DecisionTreeClassifier,
+    EstimatorName.DECISION_TREE_REGRESSOR: DecisionTreeRegressor,
+    EstimatorName.LOGISTIC_REGRESSION: LogisticRegression,
+    EstimatorName.LINEAR_REGRESSION: LinearRegression,
+    EstimatorName.RIDGE: Ridge,
+    EstimatorName.RIDGE_CLASSIFIER: RidgeClassifier,
+}
+
+#: Name of the estimator's step when preprocessing wraps it in a Pipeline.
+ESTIMATOR_STEP = "estimator"
+RANDOM_STATE = "random_state"
+
+
+def effective_params(spec: TrainingRunSpec) -> dict[str, Any]:
+    """The user's params, plus ``random_state`` from ``dataset.seed`` where the user set none."""
+    cls = ESTIMATORS[EstimatorName(spec.estimator.name)]
+    valid = cls().get_params(deep=False)
+    params = dict(spec.estimator.params)
+    for name in params:
+        if name not in valid:
+            raise InvalidSpec(
+                f"estimator.params: {spec.estimator.name} has no parameter {name!r}; "
+                f"valid parameters are: {', '.join(sorted(valid))}"
+            )
+    if RANDOM_STATE in valid and RANDOM_STATE not in params:
+        params[RANDOM_STATE] = spec.dataset.seed
+    return params
+
+
+def estimator(spec: TrainingRunSpec) -> BaseEstimator:
+    """The unfitted estimator with checked params; a bad name or value is an InvalidSpec."""
+    params = effective_params(spec)
+    instance = ESTIMATORS[EstimatorName(spec.estimator.name)](**params)
+    try:
+        # scikit-learn checks parameter values only when fitting; ask for the check now,
+        # before any data is read.
+        instance._validate_params()
+    except (ValueError, TypeError) as error:
+        raise InvalidSpec(f"estimator.params: {error}") from None
+    return instance
+
+
+def model(spec: TrainingRunSpec, schema: Schema) -> BaseEstimator:
+    """The estimator, wrapped in a Pipeline when the spec asks for preprocessing.
+
+    The model is fitted on a matrix whose columns are the numeric features then the
+    categorical ones (``Schema.names``), which is how the ONNX inputs line up too.
+    """
+    final = estimator(spec)
+    scaler = _scaler(Scaling(spec.preprocessing.scaling))
+    if schema.categorical:
+        n_numeric = len(schema.numeric)
+        parts: list[tuple[str, Any, list[int]]] = []
+        if n_numeric:
+            parts.append(("numeric", scaler or "passthrough", list(range(n_numeric))))
+        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        parts.append(("categorical", encoder, list(range(n_numeric, len(schema.names)))))
+        return Pipeline([("columns", ColumnTransformer(parts)), (ESTIMATOR_STEP, final)])
+    if scaler is not None:
+        return Pipeline([("scale", scaler), (ESTIMATOR_STEP, final)])
+    return final
+
+
+def final_estimator(fitted: BaseEstimator) -> BaseEstimator:
+    """The estimator itself, inside or outside its preprocessing Pipeline."""
+    if isinstance(fitted, Pipeline):
+        step: BaseEstimator = fitted.named_steps[ESTIMATOR_STEP]
+        return step
+    return fitted
+
+
+def _scaler(scaling: Scaling) -> BaseEstimator | None:
+    if scaling == Scaling.STANDARD:
+        return StandardScaler()
+    if scaling == Scaling.MINMAX:
+        return MinMaxScaler()
+    return None
