@@ -62,3 +62,16 @@ def test_conditions_serialise_in_kubernetes_form() -> None:
         "lastTransitionTime": "2026-01-01T00:00:00Z",
         "observedGeneration": 4,
     }
+
+
+def test_a_status_patch_removes_unset_fields_but_keeps_list_items_valid() -> None:
+    from modelops.api.modelversion import ModelVersionStatus, ScanStatus
+    from modelops.api.validation import Finding
+
+    finding = Finding(detector="floors", severity="major", metric="accuracy", message="low")
+    status = ModelVersionStatus(scan=ScanStatus(findings=[finding]))
+    patch = status.to_merge_patch()
+    assert patch["message"] is None, "an unset top-level field is removed by the patch"
+    (item,) = patch["scan"]["findings"]
+    assert "feature" not in item, "list items carry no nulls, which the schema would refuse"
+    assert item["metric"] == "accuracy"

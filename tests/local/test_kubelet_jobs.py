@@ -128,3 +128,43 @@ def test_a_finished_job_without_ttl_stays_and_starts_nothing() -> None:
     assert not again.create_pod
     assert not again.delete_job
     assert again.status == done.status
+
+
+def exited(name: str, code: int) -> dict[str, object]:
+    terminated = {"exitCode": code, "finishedAt": objects.format_time(T0)}
+    return {
+        "metadata": {"name": name, "namespace": "ml", "uid": name},
+        "status": {
+            "phase": "Failed",
+            "containerStatuses": [{"name": "trainer", "state": {"terminated": terminated}}],
+        },
+    }
+
+
+POLICY = {
+    "rules": [
+        {
+            "action": "FailJob",
+            "onExitCodes": {"containerName": "trainer", "operator": "In", "values": [2]},
+        },
+        {"action": "Ignore", "onExitCodes": {"operator": "In", "values": [137]}},
+    ]
+}
+
+
+def test_an_exit_code_matching_a_fail_job_rule_fails_the_job_without_retries() -> None:
+    plan = jobs.plan_job(job(backoffLimit=5, podFailurePolicy=POLICY), [exited("train-0", 2)], T0)
+    assert not plan.create_pod
+    assert condition_reasons(plan.status)["Failed"] == "PodFailurePolicy"
+
+
+def test_other_exit_codes_are_retried_and_ignored_ones_do_not_count() -> None:
+    later = T0 + dt.timedelta(minutes=1)
+    plan = jobs.plan_job(
+        job(backoffLimit=1, podFailurePolicy=POLICY), [exited("train-0", 1)], later
+    )
+    assert plan.create_pod
+    ignored = [exited(f"train-{i}", 137) for i in range(3)]
+    plan = jobs.plan_job(job(backoffLimit=1, podFailurePolicy=POLICY), ignored, later)
+    assert plan.status["failed"] == 0
+    assert plan.create_pod

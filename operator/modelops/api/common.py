@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -55,6 +55,27 @@ class ApiModel(BaseModel):
     def to_api(self) -> dict[str, object]:
         """The object as the Kubernetes API carries it: camelCase keys, unset fields left out."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+    def to_merge_patch(self) -> dict[str, Any]:
+        """A JSON merge patch that makes the live object equal to this one.
+
+        Unset fields become ``null`` so the patch removes them; inside lists (which a
+        merge patch replaces whole) unset fields are left out, as the schema requires.
+        """
+        dumped: dict[str, Any] = self.model_dump(by_alias=True, mode="json")
+        return {key: _without_nulls_in_lists(value) for key, value in dumped.items()}
+
+
+def _without_nulls_in_lists(value: Any, in_list: bool = False) -> Any:
+    if isinstance(value, list):
+        return [_without_nulls_in_lists(item, True) for item in value]
+    if isinstance(value, dict):
+        return {
+            k: _without_nulls_in_lists(v, in_list)
+            for k, v in value.items()
+            if not (in_list and v is None)
+        }
+    return value
 
 
 class ConditionStatus(StrEnum):

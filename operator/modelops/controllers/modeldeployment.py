@@ -158,7 +158,7 @@ async def _write(
     if new == old:
         return
     meta = body["metadata"]
-    patch = {"status": new.model_dump(by_alias=True, mode="json")}
+    patch = {"status": new.to_merge_patch()}
     await ctx.kube.patch(
         API_VERSION, KIND, meta["namespace"], meta["name"], patch, subresource="status"
     )

@@ -156,9 +156,11 @@ async def _write(
     if new == old:
         return
     meta = body["metadata"]
-    patch = {"status": new.model_dump(by_alias=True, mode="json")}
+    status = new.to_merge_patch()
+    # deployedBy belongs to the ModelDeployment controller; never write a stale copy of it.
+    del status["deployedBy"]
     await ctx.kube.patch(
-        API_VERSION, KIND, meta["namespace"], meta["name"], patch, subresource="status"
+        API_VERSION, KIND, meta["namespace"], meta["name"], {"status": status}, subresource="status"
     )
     if new.phase != old.phase and new.phase in decide.TERMINAL:
         ctx.metrics.scans.labels(str(new.phase)).inc()

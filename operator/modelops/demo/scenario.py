@@ -233,6 +233,8 @@ class Demo:
         self.say("v2 promoted and serving; v1 archived")
         await self.until("drift to fall", self.drift_below)
         self.say(f"drift fell: {self.drift_text()}")
+        tail_until = self.now() + 5
+        await self.until("a last look", lambda: self.now() >= tail_until)
         traffic.stop()
         await sender
 
@@ -289,7 +291,9 @@ class Demo:
     def drift_text(self) -> str:
         drift = self.status_of("modeldeployments", MODEL).get("drift") or {}
         features = ", ".join(drift.get("driftedFeatures") or []) or "none"
-        return f"score {drift.get('score')} (threshold {THRESHOLD}), drifted features: {features}"
+        score = drift.get("score")
+        shown = f"{score:.2f}" if isinstance(score, int | float) else "none"
+        return f"score {shown} (threshold {THRESHOLD}), drifted features: {features}"
 
     def drift_below(self) -> bool:
         status = self.status_of("modeldeployments", MODEL)

@@ -1,8 +1,9 @@
 """The Job controller's decisions, pure: from a Job, its pods and the time, what to do next.
 
 It follows the batch/v1 Job controller for one completion at a time: a pod per attempt,
-retries up to ``backoffLimit`` with a doubling delay, ``activeDeadlineSeconds``,
-``suspend`` and ``ttlSecondsAfterFinished``, and the status fields and conditions
+retries up to ``backoffLimit`` with a doubling delay, ``podFailurePolicy`` rules on exit
+codes (FailJob, Ignore, Count), ``activeDeadlineSeconds``, ``suspend`` and
+``ttlSecondsAfterFinished``, and the status fields and conditions
 (SuccessCriteriaMet/Complete, FailureTarget/Failed, Suspended) that Kubernetes 1.31 writes.
 """
 
@@ -92,7 +93,8 @@ def plan_job(job: Obj, pods: Sequence[Obj], now: dt.datetime) -> JobPlan:
     if (spec.get("template") or {}).get("spec", {}).get("restartPolicy") == "OnFailure":
         restarts = sum(_restart_count(p) for p in active)
     succeeded = max(int(status.get("succeeded") or 0), _count(live, "Succeeded"))
-    failed = max(int(status.get("failed") or 0), _count(live, "Failed") + restarts)
+    ignored = _policy_ignored(spec, live)
+    failed = max(int(status.get("failed") or 0), _count(live, "Failed") - ignored + restarts)
     completions = int(spec.get("completions") or 1)
     backoff_limit = int(spec.get("backoffLimit", DEFAULT_BACKOFF_LIMIT))
     deadline = spec.get("activeDeadlineSeconds")
@@ -109,10 +111,14 @@ def plan_job(job: Obj, pods: Sequence[Obj], now: dt.datetime) -> JobPlan:
         )
         return JobPlan(status=status, delete_pods=active_names)
 
-    failure: tuple[str, str] | None = None
-    if failed > backoff_limit:
+    failure = _policy_failure(spec, live)
+    if failure is None and failed > backoff_limit:
         failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
-    elif deadline is not None and now >= start + dt.timedelta(seconds=float(deadline)):
+    elif (
+        failure is None
+        and deadline is not None
+        and now >= start + dt.timedelta(seconds=float(deadline))
+    ):
         failure = ("DeadlineExceeded", "Job was active longer than specified deadline")
     if failure is not None:
         for type_ in ("FailureTarget", "Failed"):
@@ -160,6 +166,60 @@ def _after_finish(spec: Obj, status: Obj, active: tuple[str, ...], now: dt.datet
     if remaining <= 0:
         return JobPlan(status=status, delete_pods=active, delete_job=True)
     return JobPlan(status=status, delete_pods=active, recheck_after=remaining)
+
+
+def _exit_codes(pod: Obj) -> list[tuple[str, int]]:
+    """(container, exit code) of each terminated container of a failed pod."""
+    if objects.phase(pod) != "Failed":
+        return []
+    found = []
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        terminated = (status.get("state") or {}).get("terminated")
+        if terminated is not None and terminated.get("exitCode") is not None:
+            found.append((str(status.get("name", "")), int(terminated["exitCode"])))
+    return found
+
+
+def _rule_matches(rule: Obj, container: str, code: int) -> bool:
+    on_codes = rule.get("onExitCodes")
+    if not on_codes or code == 0:
+        return False
+    if on_codes.get("containerName") not in (None, container):
+        return False
+    inside = code in [int(v) for v in on_codes.get("values") or []]
+    return inside if on_codes.get("operator", "In") == "In" else not inside
+
+
+def _first_rule(spec: Obj, pod: Obj) -> tuple[int, Obj, str, int] | None:
+    rules = (spec.get("podFailurePolicy") or {}).get("rules") or []
+    for container, code in _exit_codes(pod):
+        for index, rule in enumerate(rules):
+            if _rule_matches(rule, container, code):
+                return index, rule, container, code
+    return None
+
+
+def _policy_failure(spec: Obj, pods: Sequence[Obj]) -> tuple[str, str] | None:
+    """The Job's failure when a failed pod matches a FailJob rule of its podFailurePolicy."""
+    for pod in pods:
+        matched = _first_rule(spec, pod)
+        if matched is not None and matched[1].get("action") == "FailJob":
+            index, _, container, code = matched
+            return (
+                "PodFailurePolicy",
+                f"Container {container} for pod {objects.name(pod)} failed with exit code "
+                f"{code} matching FailJob rule at index {index}",
+            )
+    return None
+
+
+def _policy_ignored(spec: Obj, pods: Sequence[Obj]) -> int:
+    """Failed pods an Ignore rule says not to count against backoffLimit."""
+    return sum(
+        1
+        for pod in pods
+        if (matched := _first_rule(spec, pod)) is not None and matched[1].get("action") == "Ignore"
+    )
 
 
 def _count(pods: Sequence[Obj], phase: str) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Callable
 
 DEFAULT_PORT = 8080
 
@@ -100,15 +99,5 @@ def main(args: argparse.Namespace) -> int:
         payload_sample_rate=args.payload_sample_rate,
         grace_period=args.grace_period,
     )
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(server.serve(config, args.host, args.port, access_log=args.access_log))
+    asyncio.run(server.serve(config, args.host, args.port, access_log=args.access_log))
     return 0
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop when installed (faster sockets and callbacks), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop

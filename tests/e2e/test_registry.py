@@ -1,0 +1,136 @@
+"""Issue acceptance: the scan gate rejects bad models, and stages keep one Production version."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.e2e.conftest import Cluster, condition_is, phase_is
+
+WEAK = """
+apiVersion: modelops.dev/v1alpha1
+kind: TrainingRun
+metadata: {name: weak-stump}
+spec:
+  model: weak
+  dataset: {uri: "builtin://synthetic?rows=2000&features=20&informative=10&seed=3"}
+  estimator: {name: DecisionTreeClassifier, params: {max_depth: 1}}
+  validation: {minMetrics: {accuracy: 0.8}}
+"""
+
+
+def test_a_weak_model_is_rejected_naming_the_failing_floor(cluster: Cluster) -> None:
+    cluster.kubectl("apply", "-f", "-", input=WEAK)
+    run = cluster.wait_for("tr", "weak-stump", phase_is("Succeeded", "Failed"))
+    assert run["status"]["phase"] == "Succeeded", "training itself works"
+    version = cluster.wait_for("mv", "weak-v1", phase_is("Validated", "Rejected"))
+    assert version["status"]["phase"] == "Rejected"
+    findings = version["status"]["scan"]["findings"]
+    assert any(f["detector"] == "metrics" and f["metric"] == "accuracy" for f in findings), findings
+    assert "accuracy" in version["status"]["message"]
+
+
+def _validated(cluster: Cluster, name: str) -> dict:  # type: ignore[type-arg]
+    return cluster.wait_for("mv", name, phase_is("Validated", "Rejected"))
+
+
+def test_a_tampered_model_is_rejected_with_digest_mismatch(cluster: Cluster) -> None:
+    source = _validated(cluster, "breast-cancer-v1")
+    original = Path(source["spec"]["artifactUri"].removeprefix("file://"))
+    tampered = cluster.artifacts / "tampered"
+    shutil.copytree(original, tampered)
+    (tampered / "model.onnx").write_bytes((tampered / "model.onnx").read_bytes() + b"\0")
+    cluster.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=f"""
+apiVersion: modelops.dev/v1alpha1
+kind: ModelVersion
+metadata: {{name: imported-v1}}
+spec:
+  model: imported
+  version: 1
+  task: classification
+  artifactUri: {tampered.as_uri()}
+  digest: {source["spec"]["digest"]}
+""",
+    )
+    version = cluster.wait_for("mv", "imported-v1", phase_is("Validated", "Rejected"))
+    assert version["status"]["phase"] == "Rejected"
+    validated = next(c for c in version["status"]["conditions"] if c["type"] == "Validated")
+    assert validated["reason"] == "DigestMismatch"
+
+
+def test_the_digest_of_a_version_cannot_be_changed(cluster: Cluster) -> None:
+    _validated(cluster, "breast-cancer-v1")
+    out = cluster.kubectl(
+        "patch",
+        "mv",
+        "breast-cancer-v1",
+        "--type",
+        "merge",
+        "-p",
+        '{"spec": {"digest": "sha256:' + "0" * 64 + '"}}',
+        check=False,
+    )
+    assert "immutable" in out
+
+
+def test_only_a_validated_version_enters_production_and_promotion_archives_the_old_one(
+    cluster: Cluster,
+) -> None:
+    cluster.kubectl(
+        "patch", "mv", "weak-v1", "--type", "merge", "-p", '{"spec": {"stage": "Production"}}'
+    )
+    weak = cluster.wait_for("mv", "weak-v1", condition_is("Ready", "False"))
+    assert weak["status"]["stage"] != "Production"
+
+    cluster.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input="""
+apiVersion: modelops.dev/v1alpha1
+kind: TrainingRun
+metadata: {name: cancer-lr}
+spec:
+  model: breast-cancer
+  dataset: {uri: "builtin://breast_cancer", holdoutFraction: 0.25, seed: 7}
+  estimator: {name: LogisticRegression, params: {max_iter: 500}}
+  preprocessing: {scaling: standard}
+""",
+    )
+    run = cluster.wait_for("tr", "cancer-lr", phase_is("Succeeded", "Failed"))
+    second = run["status"]["modelVersion"]
+    assert second == "breast-cancer-v2"
+    _validated(cluster, "breast-cancer-v1")
+    cluster.kubectl(
+        "patch",
+        "mv",
+        "breast-cancer-v1",
+        "--type",
+        "merge",
+        "-p",
+        '{"spec": {"stage": "Production"}}',
+    )
+    cluster.wait_for("mv", "breast-cancer-v1", lambda o: o["status"].get("stage") == "Production")
+    if _validated(cluster, second)["status"]["phase"] != "Validated":
+        return
+    cluster.kubectl(
+        "patch", "mv", second, "--type", "merge", "-p", '{"spec": {"stage": "Production"}}'
+    )
+    cluster.wait_for("mv", second, lambda o: o["status"].get("stage") == "Production")
+    old = cluster.wait_for(
+        "mv", "breast-cancer-v1", lambda o: o["status"].get("stage") == "Archived"
+    )
+    assert old["spec"]["stage"] == "Archived"
+    stages = cluster.kubectl(
+        "get",
+        "mv",
+        "-l",
+        "modelops.dev/model=breast-cancer",
+        "-o",
+        "jsonpath={.items[*].status.stage}",
+    )
+    assert stages.split().count("Production") == 1
