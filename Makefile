@@ -4,20 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test crds demo clean
+.PHONY: install lint test crds demo manifests reliability clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint,demo]'
+	$(BIN)/pip install --quiet -e '.[test,lint,demo,build]'
 	touch $(STAMP)
 
 lint: install
-	$(BIN)/ruff check operator tests benchmarks
-	$(BIN)/ruff format --check operator tests benchmarks
+	$(BIN)/ruff check operator tests benchmarks tools
+	$(BIN)/ruff format --check operator tests benchmarks tools
 	$(BIN)/mypy
+	$(BIN)/mypy --strict tools
 
 crds: install
 	$(BIN)/modelops crds
@@ -26,10 +27,13 @@ test: install
 	$(BIN)/modelops crds --check
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-demo:
-	@echo "make demo arrives with the local cluster and the continuous-training loop (issues 3 and 7)."
-	@echo "Until then: make test runs everything that exists."
-	@exit 1
+demo: install
+	$(BIN)/modelops demo --state-dir .state/demo
+
+manifests: install
+	$(BIN)/python -m tools.dashboard
+	$(BIN)/python -m tools.argocd_cm
+	$(BIN)/python -m tools.manifests
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -152,3 +152,11 @@ def test_crds_check_command_names_the_stale_file(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "modelops.dev_modelversions.yaml" in result.stderr
     assert "trainingruns" not in result.stderr
+
+
+def test_a_training_template_inside_a_deployment_stays_editable() -> None:
+    spec = crd_schema(CRDS["ModelDeployment"])["properties"]["spec"]
+    template = spec["properties"]["retraining"]["properties"]["template"]
+    assert "oldSelf" not in yaml.safe_dump(template)
+    run_spec = crd_schema(CRDS["TrainingRun"])["properties"]["spec"]
+    assert "oldSelf" in yaml.safe_dump(run_spec), "the TrainingRun itself stays immutable"

@@ -96,3 +96,37 @@ def condition_is(kind: str, value: str = "True") -> Callable[[dict[str, Any]], b
         return any(c.get("type") == kind and c.get("status") == value for c in conditions)
 
     return check
+
+
+def train(
+    cluster: Cluster, run: str, model: str, estimator: str, params: str = "{}"
+) -> dict[str, Any]:
+    """Apply a TrainingRun on breast_cancer and return the ModelVersion it registers, scanned."""
+    cluster.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=f"""
+apiVersion: modelops.dev/v1alpha1
+kind: TrainingRun
+metadata: {{name: {run}}}
+spec:
+  model: {model}
+  dataset: {{uri: "builtin://breast_cancer", holdoutFraction: 0.25, seed: 7}}
+  estimator: {{name: {estimator}, params: {params}}}
+  preprocessing: {{scaling: standard}}
+""",
+    )
+    done = cluster.wait_for("tr", run, phase_is("Succeeded", "Failed"))
+    assert done["status"]["phase"] == "Succeeded", done["status"]
+    return cluster.wait_for("mv", done["status"]["modelVersion"], phase_is("Validated", "Rejected"))
+
+
+@pytest.fixture(scope="session")
+def sample_version(cluster: Cluster) -> dict[str, Any]:
+    """ModelVersion breast-cancer-v1, trained by applying the TrainingRun sample."""
+    from tests.crdschema import SAMPLES_DIR
+
+    cluster.kubectl("apply", "-f", str(SAMPLES_DIR / "modelops_v1alpha1_trainingrun.yaml"))
+    cluster.wait_for("tr", "breast-cancer-rf", phase_is("Succeeded", "Failed"))
+    return cluster.wait_for("mv", "breast-cancer-v1", phase_is("Validated", "Rejected"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from tests.e2e.conftest import Cluster, condition_is, phase_is
 
@@ -30,12 +31,14 @@ def test_a_weak_model_is_rejected_naming_the_failing_floor(cluster: Cluster) -> 
     assert "accuracy" in version["status"]["message"]
 
 
-def _validated(cluster: Cluster, name: str) -> dict:  # type: ignore[type-arg]
+def _validated(cluster: Cluster, name: str) -> dict[str, Any]:
     return cluster.wait_for("mv", name, phase_is("Validated", "Rejected"))
 
 
-def test_a_tampered_model_is_rejected_with_digest_mismatch(cluster: Cluster) -> None:
-    source = _validated(cluster, "breast-cancer-v1")
+def test_a_tampered_model_is_rejected_with_digest_mismatch(
+    cluster: Cluster, sample_version: dict[str, Any]
+) -> None:
+    source = sample_version
     original = Path(source["spec"]["artifactUri"].removeprefix("file://"))
     tampered = cluster.artifacts / "tampered"
     shutil.copytree(original, tampered)
@@ -62,8 +65,9 @@ spec:
     assert validated["reason"] == "DigestMismatch"
 
 
-def test_the_digest_of_a_version_cannot_be_changed(cluster: Cluster) -> None:
-    _validated(cluster, "breast-cancer-v1")
+def test_the_digest_of_a_version_cannot_be_changed(
+    cluster: Cluster, sample_version: dict[str, Any]
+) -> None:
     out = cluster.kubectl(
         "patch",
         "mv",
@@ -78,7 +82,7 @@ def test_the_digest_of_a_version_cannot_be_changed(cluster: Cluster) -> None:
 
 
 def test_only_a_validated_version_enters_production_and_promotion_archives_the_old_one(
-    cluster: Cluster,
+    cluster: Cluster, sample_version: dict[str, Any]
 ) -> None:
     cluster.kubectl(
         "patch", "mv", "weak-v1", "--type", "merge", "-p", '{"spec": {"stage": "Production"}}'

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
-from tests.crdschema import SAMPLES_DIR
 from tests.e2e.conftest import Cluster, phase_is
 
 
-def test_the_sample_run_trains_and_registers_a_validated_version(cluster: Cluster) -> None:
-    cluster.kubectl("apply", "-f", str(SAMPLES_DIR / "modelops_v1alpha1_trainingrun.yaml"))
-    run = cluster.wait_for("tr", "breast-cancer-rf", phase_is("Succeeded", "Failed"))
+def test_the_sample_run_trains_and_registers_a_validated_version(
+    cluster: Cluster, sample_version: dict[str, Any]
+) -> None:
+    run = cluster.get("tr", "breast-cancer-rf")
     assert run["status"]["phase"] == "Succeeded", run["status"]
     assert run["status"]["metrics"]["roc_auc"] > 0.9
     assert run["status"]["modelVersion"] == "breast-cancer-v1"
@@ -73,8 +74,9 @@ spec:
     assert "not-allowed" not in cluster.kubectl("get", "tr")
 
 
-def test_the_spec_of_a_run_is_immutable_but_suspend_is_not(cluster: Cluster) -> None:
-    cluster.wait_for("tr", "breast-cancer-rf", phase_is("Succeeded"))
+def test_the_spec_of_a_run_is_immutable_but_suspend_is_not(
+    cluster: Cluster, sample_version: dict[str, Any]
+) -> None:
     out = cluster.kubectl(
         "patch",
         "tr",

@@ -183,3 +183,23 @@ def test_the_same_spec_trains_the_same_model(train: Train) -> None:
 
     assert first["digest"] == second["digest"]
     assert first["datasetDigest"] == second["datasetDigest"]
+
+
+def test_scaling_before_a_forest_is_skipped_so_the_export_matches(
+    train: Train, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, summary = train(
+        dataset={"uri": "builtin://breast_cancer", "holdoutFraction": 0.25, "seed": 0},
+        estimator={
+            "name": "RandomForestClassifier",
+            "params": {"n_estimators": 100, "max_depth": 8},
+        },
+        preprocessing={"scaling": "standard"},
+    )
+    assert code == 0, summary
+    fit = next(
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if json.loads(line)["step"] == "fit"
+    )
+    assert "scaling skipped" in fit["note"]

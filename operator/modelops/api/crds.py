@@ -130,6 +130,33 @@ MODEL_DEPLOYMENT = Kind(
 KINDS: tuple[Kind, ...] = (TRAINING_RUN, MODEL_VERSION, MODEL_DEPLOYMENT)
 
 
+def without_transition_rules(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without CEL rules that compare with ``oldSelf``.
+
+    A TrainingRun's spec is immutable, but the same spec used as a template inside
+    another object (a retraining policy) must stay editable.
+    """
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "x-kubernetes-validations":
+            kept = [rule for rule in value if "oldSelf" not in rule["rule"]]
+            if kept:
+                out[key] = kept
+        elif isinstance(value, dict):
+            out[key] = without_transition_rules(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _spec_schema(kind: Kind) -> dict[str, Any]:
+    schema = openapi_schema(kind.spec)
+    retraining = schema.get("properties", {}).get("retraining", {}).get("properties", {})
+    if "template" in retraining:
+        retraining["template"] = without_transition_rules(retraining["template"])
+    return schema
+
+
 def render_crd(kind: Kind) -> dict[str, Any]:
     """The apiextensions.k8s.io/v1 CustomResourceDefinition of ``kind``."""
     subresources: dict[str, Any] = {"status": {}}
@@ -142,7 +169,7 @@ def render_crd(kind: Kind) -> dict[str, Any]:
             "apiVersion": {"type": "string", "description": "Versioned schema of this object."},
             "kind": {"type": "string", "description": "REST resource this object represents."},
             "metadata": {"type": "object"},
-            "spec": openapi_schema(kind.spec),
+            "spec": _spec_schema(kind),
             "status": openapi_schema(kind.status),
         },
         "required": ["spec"],

@@ -114,8 +114,9 @@ class Monitoring(ApiModel):
         description="Drift scores.",
     )
     service_monitor: bool = Field(
-        default=True,
-        description="Create a ServiceMonitor when the Prometheus Operator's CRD exists.",
+        default=False,
+        description="Create a ServiceMonitor when the Prometheus Operator's CRD exists "
+        "(off by default: the install's PodMonitor already scrapes every serving pod).",
     )
 
 

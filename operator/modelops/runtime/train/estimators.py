@@ -48,6 +48,24 @@ ESTIMATORS: dict[EstimatorName, type[BaseEstimator]] = {
     EstimatorName.RIDGE_CLASSIFIER: RidgeClassifier,
 }
 
+#: Tree models split on thresholds, so scaling cannot change what they learn; but sklearn
+#: scales in float64 and ONNX in float32, and a value one ulp from a split then lands on the
+#: other side. So scaling is skipped in front of them (the trainer says so).
+TREE_MODELS = frozenset(
+    {
+        EstimatorName.RANDOM_FOREST_CLASSIFIER,
+        EstimatorName.RANDOM_FOREST_REGRESSOR,
+        EstimatorName.EXTRA_TREES_CLASSIFIER,
+        EstimatorName.EXTRA_TREES_REGRESSOR,
+        EstimatorName.GRADIENT_BOOSTING_CLASSIFIER,
+        EstimatorName.GRADIENT_BOOSTING_REGRESSOR,
+        EstimatorName.HIST_GRADIENT_BOOSTING_CLASSIFIER,
+        EstimatorName.HIST_GRADIENT_BOOSTING_REGRESSOR,
+        EstimatorName.DECISION_TREE_CLASSIFIER,
+        EstimatorName.DECISION_TREE_REGRESSOR,
+    }
+)
+
 #: Name of the estimator's step when preprocessing wraps it in a Pipeline.
 ESTIMATOR_STEP = "estimator"
 RANDOM_STATE = "random_state"
@@ -89,7 +107,7 @@ def model(spec: TrainingRunSpec, schema: Schema) -> BaseEstimator:
     categorical ones (``Schema.names``), which is how the ONNX inputs line up too.
     """
     final = estimator(spec)
-    scaler = _scaler(Scaling(spec.preprocessing.scaling))
+    scaler = None if scaling_skipped(spec) else _scaler(Scaling(spec.preprocessing.scaling))
     if schema.categorical:
         n_numeric = len(schema.numeric)
         parts: list[tuple[str, Any, list[int]]] = []
@@ -101,6 +119,12 @@ def model(spec: TrainingRunSpec, schema: Schema) -> BaseEstimator:
     if scaler is not None:
         return Pipeline([("scale", scaler), (ESTIMATOR_STEP, final)])
     return final
+
+
+def scaling_skipped(spec: TrainingRunSpec) -> bool:
+    """Whether the spec asks for scaling in front of a tree model, where it is skipped."""
+    asked = Scaling(spec.preprocessing.scaling) != Scaling.NONE
+    return asked and EstimatorName(spec.estimator.name) in TREE_MODELS
 
 
 def final_estimator(fitted: BaseEstimator) -> BaseEstimator:

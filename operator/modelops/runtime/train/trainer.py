@@ -106,6 +106,11 @@ def train(
     with steps.step("fit") as details:
         _fit(model, _matrix(numeric, categorical, train_rows), target[train_rows])
         details.update(estimator=spec.estimator.name)
+        if estimators.scaling_skipped(spec):
+            details.update(
+                note="scaling skipped: tree models are unaffected by it, and it would make the "
+                "ONNX export disagree at split thresholds"
+            )
 
     with steps.step("export") as details:
         onnx_model = export.convert(model, schema, task)

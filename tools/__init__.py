@@ -1,0 +1,1 @@
+"""Build-time tools: generators of checked-in artifacts (dashboard, argocd-cm, install.yaml)."""
