@@ -211,3 +211,62 @@ spec: {model: tamper, version: 1}
     )
     logs = cluster.kubectl("logs", pods["items"][0]["metadata"]["name"])
     assert "digest" in logs.lower()
+
+
+def test_a_canary_runs_beside_the_served_version_until_weight_100_promotes_it(
+    cluster: Cluster,
+) -> None:
+    first = train(cluster, "canary-rf", "canary", "RandomForestClassifier", "{n_estimators: 10}")
+    second = train(cluster, "canary-lr", "canary", "LogisticRegression", "{max_iter: 500}")
+    v1, v2 = first["spec"]["version"], second["spec"]["version"]
+    spec = f"{{model: canary, version: {v1}, replicas: 2, rollout: {{canary: {{weight: 50}}}}}}"
+    cluster.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=f"apiVersion: modelops.dev/v1alpha1\nkind: ModelDeployment\n"
+        f"metadata: {{name: canary}}\nspec: {spec}\n",
+    )
+    cluster.wait_for(
+        "md",
+        "canary",
+        lambda o: o["status"].get("currentVersion") == v1 and condition_is("Ready")(o),
+    )
+    cluster.kubectl(
+        "patch", "md", "canary", "--type", "merge", "-p", f'{{"spec": {{"version": {v2}}}}}'
+    )
+    split = cluster.wait_for(
+        "md",
+        "canary",
+        lambda o: o["status"].get("canaryVersion") == v2 and o["status"].get("readyReplicas") == 2,
+    )
+    assert split["status"]["currentVersion"] == v1
+    pods = json.loads(
+        cluster.kubectl("get", "pods", "-l", split["status"]["selector"], "-o", "json")
+    )
+    versions = sorted(
+        p["metadata"]["labels"]["modelops.dev/version"]
+        for p in pods["items"]
+        if p["status"]["phase"] == "Running"
+    )
+    assert versions == sorted([str(v1), str(v2)]), "one pod per track behind the same Service"
+
+    cluster.kubectl(
+        "patch",
+        "md",
+        "canary",
+        "--type",
+        "merge",
+        "-p",
+        '{"spec": {"rollout": {"canary": {"weight": 100}}}}',
+    )
+    promoted = cluster.wait_for(
+        "md",
+        "canary",
+        lambda o: (
+            o["status"].get("currentVersion") == v2
+            and o["status"].get("canaryVersion") is None
+            and condition_is("Ready")(o)
+        ),
+    )
+    assert promoted["status"]["previousVersion"] == v1
