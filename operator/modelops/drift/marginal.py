@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from modelops.drift import psi, scores
 
@@ -223,15 +222,15 @@ def _segment_scores(grid_counts: IntArray) -> tuple[FloatArray, FloatArray]:
     upper = np.cumsum(grid_counts) / total
     lower = upper - grid_counts / total
     edge = 0.5 / total
-    z_lower = special.ndtri(lower)
-    z_upper = special.ndtri(upper)
+    z_lower = scores.ndtri(lower)
+    z_upper = scores.ndtri(upper)
     pdf_lower = np.exp(-0.5 * z_lower**2) / np.sqrt(2 * np.pi)
     pdf_upper = np.exp(-0.5 * z_upper**2) / np.sqrt(2 * np.pi)
     # z * pdf(z) -> 0 at the infinite ends; spelled out so inf * 0 is never evaluated.
     tail_lower = np.where(np.isfinite(z_lower), z_lower, 0.0) * pdf_lower
     tail_upper = np.where(np.isfinite(z_upper), z_upper, 0.0) * pdf_upper
     width = upper - lower
-    point = special.ndtri(np.clip(lower, edge, 1.0 - edge))
+    point = scores.ndtri(np.clip(lower, edge, 1.0 - edge))
     wide = width > 0
     safe = np.where(wide, width, 1.0)
     location = np.where(wide, (pdf_lower - pdf_upper) / safe, point)
