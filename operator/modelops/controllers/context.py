@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import kopf
 from pydantic import ValidationError
 
+from modelops.api.common import ApiModel
 from modelops.kube.client import Kube
 from modelops.metrics import OperatorMetrics
 from modelops.settings import Settings
@@ -52,6 +53,30 @@ class Context:
         finally:
             self.metrics.reconciles.labels(kind, outcome).inc()
             self.metrics.reconcile_seconds.labels(kind).observe(time.monotonic() - started)
+
+
+StatusT = TypeVar("StatusT", bound=ApiModel)
+
+
+def read_status(model: type[StatusT], body: dict[str, Any]) -> StatusT:
+    """The object's status as ``model``; a status we cannot read starts afresh."""
+    try:
+        return model.model_validate(body.get("status") or {})
+    except ValidationError:
+        return model()
+
+
+async def write_status(ctx: Context, body: dict[str, Any], status: dict[str, Any]) -> None:
+    """Merge-patch ``status`` into the object's status subresource."""
+    meta = body["metadata"]
+    await ctx.kube.patch(
+        body["apiVersion"],
+        body["kind"],
+        meta["namespace"],
+        meta["name"],
+        {"status": status},
+        subresource="status",
+    )
 
 
 def of(memo: Any) -> Context:

@@ -11,7 +11,14 @@ from modelops import API_VERSION, GROUP, VERSION
 from modelops.api.common import set_condition
 from modelops.api.modeldeployment import ModelDeploymentSpec, ModelDeploymentStatus
 from modelops.controllers import retraining
-from modelops.controllers.context import Context, describe, event, of
+from modelops.controllers.context import (
+    Context,
+    describe,
+    event,
+    of,
+    read_status,
+    write_status,
+)
 from modelops.decide import modeldeployment as decide
 from modelops.decide.children import covers
 from modelops.render import names, serving
@@ -33,7 +40,7 @@ async def reconcile(ctx: Context, namespace: str, name: str) -> None:
 async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
     meta = body["metadata"]
     namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
-    status = _status(body)
+    status = read_status(ModelDeploymentStatus, body)
     try:
         spec = ModelDeploymentSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
@@ -145,23 +152,12 @@ async def _release(ctx: Context, namespace: str, name: str, keep: set[str] | Non
         )
 
 
-def _status(body: dict[str, Any]) -> ModelDeploymentStatus:
-    try:
-        return ModelDeploymentStatus.model_validate(body.get("status") or {})
-    except ValidationError:
-        return ModelDeploymentStatus()
-
-
 async def _write(
     ctx: Context, body: dict[str, Any], old: ModelDeploymentStatus, new: ModelDeploymentStatus
 ) -> None:
     if new == old:
         return
-    meta = body["metadata"]
-    patch = {"status": new.to_merge_patch()}
-    await ctx.kube.patch(
-        API_VERSION, KIND, meta["namespace"], meta["name"], patch, subresource="status"
-    )
+    await write_status(ctx, body, new.to_merge_patch())
     if new.current_version != old.current_version and new.current_version is not None:
         was = f" (was {old.current_version})" if old.current_version is not None else ""
         event(body, "VersionChanged", f"serving version {new.current_version}{was}")

@@ -10,7 +10,14 @@ from pydantic import ValidationError
 from modelops import API_VERSION, GROUP, VERSION
 from modelops.api.common import set_condition
 from modelops.api.modelversion import ModelVersionSpec, ModelVersionStatus, Stage, VersionPhase
-from modelops.controllers.context import Context, describe, event, of
+from modelops.controllers.context import (
+    Context,
+    describe,
+    event,
+    of,
+    read_status,
+    write_status,
+)
 from modelops.decide import jobs as job_reading
 from modelops.decide import modelversion as decide
 from modelops.kube import errors
@@ -34,7 +41,7 @@ async def reconcile(ctx: Context, namespace: str, name: str) -> None:
 async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
     meta = body["metadata"]
     namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
-    status = _status(body)
+    status = read_status(ModelVersionStatus, body)
     try:
         spec = ModelVersionSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
@@ -143,25 +150,15 @@ async def _archive_others(ctx: Context, namespace: str, model: str, promoted: st
             )
 
 
-def _status(body: dict[str, Any]) -> ModelVersionStatus:
-    try:
-        return ModelVersionStatus.model_validate(body.get("status") or {})
-    except ValidationError:
-        return ModelVersionStatus()
-
-
 async def _write(
     ctx: Context, body: dict[str, Any], old: ModelVersionStatus, new: ModelVersionStatus
 ) -> None:
     if new == old:
         return
-    meta = body["metadata"]
     status = new.to_merge_patch()
     # deployedBy belongs to the ModelDeployment controller; never write a stale copy of it.
     del status["deployedBy"]
-    await ctx.kube.patch(
-        API_VERSION, KIND, meta["namespace"], meta["name"], {"status": status}, subresource="status"
-    )
+    await write_status(ctx, body, status)
     if new.phase != old.phase and new.phase in decide.TERMINAL:
         ctx.metrics.scans.labels(str(new.phase)).inc()
         rejected = new.phase == VersionPhase.REJECTED

@@ -9,7 +9,14 @@ from pydantic import ValidationError
 
 from modelops import API_VERSION, GROUP, VERSION
 from modelops.api.trainingrun import TrainingPhase, TrainingRunSpec, TrainingRunStatus
-from modelops.controllers.context import Context, describe, event, of
+from modelops.controllers.context import (
+    Context,
+    describe,
+    event,
+    of,
+    read_status,
+    write_status,
+)
 from modelops.decide import jobs as job_reading
 from modelops.decide import trainingrun as decide
 from modelops.decide.versions import next_version
@@ -31,7 +38,7 @@ async def reconcile(ctx: Context, namespace: str, name: str) -> None:
 async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
     meta = body["metadata"]
     namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
-    status = _status(body)
+    status = read_status(TrainingRunStatus, body)
     if decide.is_terminal(status) and (
         status.phase == TrainingPhase.FAILED or status.model_version
     ):
@@ -73,13 +80,6 @@ async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
     await _write(ctx, body, status, new)
 
 
-def _status(body: dict[str, Any]) -> TrainingRunStatus:
-    try:
-        return TrainingRunStatus.model_validate(body.get("status") or {})
-    except ValidationError:
-        return TrainingRunStatus()
-
-
 async def _create_job(ctx: Context, body: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
     meta = job["metadata"]
     try:
@@ -117,11 +117,7 @@ async def _write(
 ) -> None:
     if new == old:
         return
-    meta = body["metadata"]
-    patch = {"status": new.to_merge_patch()}
-    await ctx.kube.patch(
-        API_VERSION, KIND, meta["namespace"], meta["name"], patch, subresource="status"
-    )
+    await write_status(ctx, body, new.to_merge_patch())
     if new.phase != old.phase and decide.is_terminal(new):
         ctx.metrics.training_runs.labels(str(new.phase)).inc()
         if new.phase == TrainingPhase.SUCCEEDED and new.start_time and new.completion_time:
