@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 import fsspec
+import orjson
 from fsspec.implementations.local import LocalFileSystem
 
 #: File names inside a run's artifact directory.
@@ -79,4 +80,6 @@ def read_json(uri: str) -> Any:
 
 
 def write_json(uri: str, value: Any) -> str:
-    return write_bytes(uri, json.dumps(value, indent=2, sort_keys=True).encode())
+    """Write ``value`` as indented JSON with sorted keys; non-finite floats become null."""
+    options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    return write_bytes(uri, orjson.dumps(value, option=options) + b"\n")
