@@ -20,6 +20,7 @@ has one grid point and is not judged.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -169,11 +170,11 @@ class Marginals:
         ]:
             object.__setattr__(self, name, value)
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.features)
 
-    @property
+    @functools.cached_property
     def judged(self) -> BoolArray:
         """Features with at least two distinct reference values."""
         return np.array([f.grid.size > 1 for f in self.features], dtype=bool)
