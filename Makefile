@@ -30,6 +30,9 @@ test: install
 demo: install
 	$(BIN)/modelops demo --state-dir .state/demo
 
+reliability: install
+	$(BIN)/python benchmarks/reliability.py
+
 manifests: install
 	$(BIN)/python -m tools.dashboard
 	$(BIN)/python -m tools.argocd_cm

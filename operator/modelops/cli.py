@@ -35,7 +35,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or with ``only``, of that one (the others listed).
+
+    Importing a subcommand's module can be costly (``demo`` pulls in numpy and pyarrow),
+    and a long-running process such as the operator keeps all it imported in memory.
+    """
     parser = argparse.ArgumentParser(
         prog="modelops",
         description="A Kubernetes-native MLOps operator: train, scan, serve, retrain.",
@@ -43,15 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"modelops {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
-        module = cast(_Command, importlib.import_module(module_name))
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if only is not None and name != only:
+            continue
+        module = cast(_Command, importlib.import_module(module_name))
         module.add_arguments(sub)
         sub.set_defaults(_module=module)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in arguments if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
+    args = parser.parse_args(arguments)
     module = cast(_Command, args._module)
     return module.main(args)

@@ -194,6 +194,6 @@ async def on_model_version_change(
             )
 
 
-@kopf.timer(GROUP, VERSION, "modeldeployments", interval=5.0, initial_delay=5.0)
+@kopf.timer(GROUP, VERSION, "modeldeployments", interval=5.0, initial_delay=5.0, backoff=5.0)
 async def resync_model_deployment(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
     await reconcile(of(memo), namespace or "", name)

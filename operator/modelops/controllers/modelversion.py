@@ -188,6 +188,8 @@ def _unsettled(spec: kopf.Spec, status: kopf.Status, **_: Any) -> bool:
     )
 
 
-@kopf.timer(GROUP, VERSION, "modelversions", interval=10.0, initial_delay=5.0, when=_unsettled)
+@kopf.timer(
+    GROUP, VERSION, "modelversions", interval=10.0, initial_delay=5.0, when=_unsettled, backoff=5.0
+)
 async def resync_model_version(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
     await reconcile(of(memo), namespace or "", name)

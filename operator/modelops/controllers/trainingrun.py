@@ -148,6 +148,8 @@ def _unfinished(status: kopf.Status, **_: Any) -> bool:
     )
 
 
-@kopf.timer(GROUP, VERSION, "trainingruns", interval=10.0, initial_delay=5.0, when=_unfinished)
+@kopf.timer(
+    GROUP, VERSION, "trainingruns", interval=10.0, initial_delay=5.0, when=_unfinished, backoff=5.0
+)
 async def resync_training_run(name: str, namespace: str | None, memo: Any, **_: Any) -> None:
     await reconcile(of(memo), namespace or "", name)

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -46,6 +47,8 @@ INFER_CONTENT_TYPES = frozenset(
     {"application/json", "application/octet-stream", "application/x-www-form-urlencoded"}
 )
 _JSON = {"Content-Type": "application/json"}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def json_response(status: int, value: Any) -> web.Response:
@@ -176,11 +179,17 @@ class Routes:
                 return error_response(
                     400, f"content type {media_type!r} is not supported; send application/json"
                 )
+        too_large = f"request body over the limit of {self._config.max_body_bytes} bytes"
+        if (request.content_length or 0) > self._config.max_body_bytes:
+            return error_response(413, too_large)
         try:
-            body = await request.read()
+            async with asyncio.timeout(self._config.body_timeout):
+                body = await request.read()
         except web.HTTPRequestEntityTooLarge:
+            return error_response(413, too_large)
+        except TimeoutError:
             return error_response(
-                413, f"request body over the limit of {self._config.max_body_bytes} bytes"
+                408, f"the request body took over {self._config.body_timeout:g} s to arrive"
             )
         try:
             header_length = protocol.parse_header_length(
@@ -243,9 +252,19 @@ class Routes:
 
 def create_app(config: ServeConfig) -> web.Application:
     """The server as an aiohttp application; it starts loading the model on startup."""
-    app = web.Application(client_max_size=config.max_body_bytes)
     metrics = ServingMetrics(config.model_name, config.version_label, config.digest)
     lifecycle = Lifecycle(config, metrics)
+
+    @web.middleware
+    async def close_when_draining(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # A keep-alive client would otherwise send its next request down a connection
+        # that dies with this process; "Connection: close" sends it to another replica.
+        response = await handler(request)
+        if lifecycle.phase is Phase.DRAINING:
+            response.force_close()
+        return response
+
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[close_when_draining])
     routes = Routes(config, lifecycle, metrics)
     app[METRICS] = metrics
     app[LIFECYCLE] = lifecycle

@@ -1,7 +1,8 @@
 """`modelops serve`: run the inference server of a serving pod until SIGTERM.
 
-On SIGTERM the server stops being ready (so the Service stops routing to it), waits for
-the requests in flight (at most ``--grace-period`` seconds) and exits 0.
+On SIGTERM the server stops being ready (so the Service stops routing to it), answers
+with "Connection: close" (so keep-alive clients reconnect to another replica), waits until
+requests stop arriving (at most ``--grace-period`` seconds) and exits 0.
 """
 
 from __future__ import annotations
@@ -58,6 +59,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=20.0,
         help="Seconds to wait for in-flight requests after SIGTERM.",
     )
+    parser.add_argument(
+        "--quiet-period",
+        type=float,
+        default=1.0,
+        help="After SIGTERM, exit once no request has arrived for this many seconds.",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=15.0,
+        help="Seconds a connection may go without a whole request before it is closed.",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="Seconds a client may take to send a request body (408 after).",
+    )
     parser.add_argument("--access-log", action="store_true", help="Log every request.")
     parser.add_argument("--log-level", default="INFO", help="Logging level.")
 
@@ -98,6 +117,9 @@ def main(args: argparse.Namespace) -> int:
         payload_log_uri=args.payload_log_uri,
         payload_sample_rate=args.payload_sample_rate,
         grace_period=args.grace_period,
+        quiet_period=args.quiet_period,
+        idle_timeout=args.idle_timeout,
+        body_timeout=args.body_timeout,
     )
     asyncio.run(server.serve(config, args.host, args.port, access_log=args.access_log))
     return 0

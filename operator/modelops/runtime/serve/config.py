@@ -51,6 +51,17 @@ class ServeConfig:
     grace_period: float = 20.0
     """Seconds to wait for in-flight requests after SIGTERM before exiting anyway."""
 
+    quiet_period: float = 1.0
+    """After SIGTERM, stop once no request has arrived for this long (the Service has
+    stopped routing here), or once the grace period is over."""
+
+    idle_timeout: float = 15.0
+    """Seconds a connection may go without a whole request (idle between requests, or a
+    client sending its headers slowly) before it is closed."""
+
+    body_timeout: float = 30.0
+    """Seconds a client may take to send a request body; slower ones get 408."""
+
     @property
     def version_label(self) -> str:
         return str(self.model_version)

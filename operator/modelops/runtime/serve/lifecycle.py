@@ -41,8 +41,8 @@ class Lifecycle:
         self.prediction: tuple[str, str] | None = None
         """The output holding the prediction and its kind (see ``metrics.prediction_output``)."""
         self.in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.last_request = time.monotonic()
+        """When the latest request started (monotonic clock)."""
 
     @property
     def ready(self) -> bool:
@@ -104,17 +104,27 @@ class Lifecycle:
 
     def request_started(self) -> None:
         self.in_flight += 1
-        self._idle.clear()
+        self.last_request = time.monotonic()
 
     def request_finished(self) -> None:
         self.in_flight -= 1
-        if not self.in_flight:
-            self._idle.set()
 
-    async def drained(self, within: float) -> bool:
-        """Wait until no request is in flight, at most ``within`` seconds."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), within)
-        except TimeoutError:
-            return False
-        return True
+    async def drained(self, within: float, quiet: float = 0.0) -> bool:
+        """Wait until no request is in flight and none has started for ``quiet`` seconds,
+        at most ``within`` seconds; False if that time ran out first.
+
+        Requests keep arriving after SIGTERM until the Service stops routing to this pod;
+        waiting for them to stop, not merely for a lull, is what keeps clients error-free.
+        """
+        deadline = time.monotonic() + within
+        while True:
+            pause = 0.05
+            if not self.in_flight:
+                calm = time.monotonic() - self.last_request
+                if calm >= quiet:
+                    return True
+                pause = quiet - calm
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            await asyncio.sleep(min(pause, remaining))

@@ -23,6 +23,9 @@ async def serve(config: ServeConfig, host: str, port: int, access_log: bool = Fa
         handle_signals=False,
         # The grace period has been spent draining by the time the runner stops.
         shutdown_timeout=1.0,
+        # aiohttp arms this timer when a connection opens and re-arms it after each
+        # response, so it also bounds a client that never finishes sending its headers.
+        keepalive_timeout=config.idle_timeout,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -36,7 +39,7 @@ async def serve(config: ServeConfig, host: str, port: int, access_log: bool = Fa
     lifecycle = app[LIFECYCLE]
     lifecycle.begin_drain()
     log.info("draining %d in-flight request(s)", lifecycle.in_flight)
-    if not await lifecycle.drained(config.grace_period):
+    if not await lifecycle.drained(config.grace_period, quiet=config.quiet_period):
         log.warning(
             "grace period of %.1fs over with %d request(s) in flight",
             config.grace_period,
