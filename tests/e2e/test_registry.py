@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import Cluster, condition_is, phase_is
+from tests.e2e.conftest import Cluster, condition_is, phase_is, train
 
 WEAK = """
 apiVersion: modelops.dev/v1alpha1
@@ -138,3 +142,28 @@ spec:
         "jsonpath={.items[*].status.stage}",
     )
     assert stages.split().count("Production") == 1
+
+
+def test_two_promotions_racing_leave_exactly_one_production_version(cluster: Cluster) -> None:
+    first = train(cluster, "race-rf", "race", "RandomForestClassifier", "{n_estimators: 10}")
+    second = train(cluster, "race-lr", "race", "LogisticRegression", "{max_iter: 500}")
+    names = [first["metadata"]["name"], second["metadata"]["name"]]
+    assert [first["status"]["phase"], second["status"]["phase"]] == ["Validated", "Validated"]
+    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+    patch = '{"spec": {"stage": "Production"}}'
+    racing = [
+        subprocess.Popen(["kubectl", "patch", "mv", name, "--type", "merge", "-p", patch], env=env)
+        for name in names
+    ]
+    assert [p.wait(timeout=60) for p in racing] == [0, 0]
+
+    def settled(_: dict[str, Any]) -> bool:
+        items = json.loads(cluster.kubectl("get", "mv", "-o", "json"))["items"]
+        ours = [v for v in items if v["spec"]["model"] == "race"]
+        stages = sorted(v["status"].get("stage") for v in ours)
+        specs = sorted(v["spec"]["stage"] for v in ours)
+        return stages == ["Archived", "Production"] and specs == stages
+
+    cluster.wait_for("mv", names[0], settled, timeout=60)
+    time.sleep(3)
+    assert settled({}), "the outcome stays settled"
