@@ -118,13 +118,15 @@ def test_referenced_names_cover_env_env_from_and_volumes() -> None:
 
 
 def test_a_tmp_volume_becomes_tmpdir_and_host_paths_under_tmp_stay_as_they_are() -> None:
+    mount = containers.TEMP_MOUNTS[0]
+    host_uri = f"file://{mount}/state/artifacts/m/run"
     p = pod(
         command=["modelops", "train"],
-        args=["--output", "file:///tmp/state/artifacts/m/run"],
-        volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}],
+        args=["--output", host_uri],
+        volumeMounts=[{"name": "tmp", "mountPath": mount}],
     )
     paths = containers.path_map(p, {"tmp": Path("/state/pods/p/tmp")}, Path("/state/t-log"))
     env = containers.container_env(p, NO_SOURCES, {}, None, paths)
     plan = containers.launch_plan(p, env, paths)
-    assert plan.argv[-1] == "file:///tmp/state/artifacts/m/run"
+    assert plan.argv[-1] == host_uri
     assert env["TMPDIR"] == "/state/pods/p/tmp"
