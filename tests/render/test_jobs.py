@@ -12,6 +12,7 @@ import yaml
 from modelops.api.modelversion import ModelVersionSpec
 from modelops.api.trainingrun import TrainingRunSpec
 from modelops.render import jobs, names
+from modelops.runtime import termination
 from modelops.settings import Settings
 from tests.crdschema import SAMPLES_DIR
 from tests.pss import violations
@@ -68,7 +69,7 @@ def test_job_limits_come_from_the_spec() -> None:
 def test_a_permanent_trainer_error_fails_the_job_without_retries() -> None:
     rules = jobs.training_job(OWNER, _sample_spec(), SETTINGS)["spec"]["podFailurePolicy"]["rules"]
     assert rules[0]["action"] == "FailJob"
-    assert rules[0]["onExitCodes"]["values"] == [jobs.PERMANENT_EXIT_CODE]
+    assert rules[0]["onExitCodes"]["values"] == [termination.PERMANENT]
 
 
 def test_credentials_reach_the_pod_only_by_secret_reference() -> None:

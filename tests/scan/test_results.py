@@ -6,6 +6,7 @@ import json
 
 from modelops.api.trainingrun import Task
 from modelops.api.validation import Finding, Severity
+from modelops.runtime import termination
 from modelops.runtime.scan import results
 from modelops.runtime.scan.errors import InvalidModel
 from modelops.runtime.scan.scanner import ScanResult
@@ -48,7 +49,7 @@ def test_many_long_blocking_findings_are_trimmed_to_fit_4_kib() -> None:
     )
 
     text = results.serialise(message)
-    assert len(text.encode()) <= results.TERMINATION_LIMIT
+    assert len(text.encode()) <= termination.LIMIT
     assert 1 <= len(message["blocking"]) <= 10
     assert message["summary"] == {"major": 40, "medium": 0, "minor": 0}
     first = message["blocking"][0]

@@ -22,8 +22,9 @@ from typing import Any
 import aiohttp
 import yaml
 
+from modelops.local.kubelet.objects import PORT_ANNOTATION
+
 SCRAPE_INTERVAL = "2s"
-PORT_ANNOTATION = "local.modelops.dev/port"
 
 
 def config(targets: Path, operator_target: str | None) -> dict[str, Any]:

@@ -10,11 +10,9 @@ from modelops import API_VERSION
 from modelops.api.modelversion import ModelVersionSpec
 from modelops.api.trainingrun import TrainingRunSpec
 from modelops.render import names, pods
+from modelops.runtime import termination
 from modelops.runtime.artifacts import join
 from modelops.settings import Settings
-
-#: Exit code of the trainer and scanner for errors no retry can fix (bad spec, bad data).
-PERMANENT_EXIT_CODE = 2
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ def _job(
                     "onExitCodes": {
                         "containerName": container["name"],
                         "operator": "In",
-                        "values": [PERMANENT_EXIT_CODE],
+                        "values": [termination.PERMANENT],
                     },
                 }
             ]

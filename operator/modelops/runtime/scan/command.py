@@ -20,9 +20,6 @@ from modelops.api.trainingrun import Task
 if TYPE_CHECKING:
     from modelops.runtime.scan.scanner import ScanRequest, ScanResult
 
-#: Where Kubernetes reads the container's termination message, unless the env says otherwise.
-TERMINATION_PATH_ENV = "MODELOPS_TERMINATION_MESSAGE_PATH"
-DEFAULT_TERMINATION_PATH = "/dev/termination-log"
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
     except ScanError as error:
         log.error("scan failed: %s: %s", error.reason, error)
         _terminate(results.failure_message(error))
-        return 2 if error.permanent else 1
+        return error.exit_code
     except Exception as error:
         log.exception("scan failed")
         _terminate(results.failure_message(ScanError(f"{type(error).__name__}: {error}")))
@@ -119,20 +116,8 @@ def _request(args: argparse.Namespace) -> ScanRequest:
 
 
 def _terminate(message: dict[str, Any]) -> None:
-    """Write the termination message where Kubernetes reads it.
-
-    The default path is used only when it exists (Kubernetes creates it in the pod),
-    so a scan run by hand does not leave a file in /dev.
-    """
+    """Write the termination message where Kubernetes reads it."""
+    from modelops.runtime import termination
     from modelops.runtime.scan import results
 
-    path = os.environ.get(TERMINATION_PATH_ENV)
-    if path is None:
-        if not os.path.exists(DEFAULT_TERMINATION_PATH):
-            return
-        path = DEFAULT_TERMINATION_PATH
-    try:
-        with open(path, "w") as handle:
-            handle.write(results.serialise(message))
-    except OSError as error:
-        log.warning("termination message not written to %s: %s", path, error)
+    termination.write(results.serialise(message).encode(), os.environ)

@@ -7,12 +7,13 @@ A scan that runs and rejects the model is not an error: it is a result.
 
 from __future__ import annotations
 
+from modelops.runtime.termination import PodFailure
 
-class ScanError(Exception):
+
+class ScanError(PodFailure):
     """The scan could not complete."""
 
     reason = "ScanFailed"
-    permanent = False
 
 
 class DigestMismatch(ScanError):

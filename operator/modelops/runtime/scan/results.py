@@ -13,11 +13,10 @@ from dataclasses import asdict
 from typing import Any
 
 from modelops.api.validation import Finding
+from modelops.runtime import termination
 from modelops.runtime.scan.errors import ScanError
 from modelops.runtime.scan.scanner import ScanResult
 
-#: Kubernetes keeps at most this many bytes of a termination message.
-TERMINATION_LIMIT = 4096
 MAX_BLOCKING = 10
 MESSAGE_CHARACTERS = 160
 
@@ -65,9 +64,9 @@ def termination_message(result: ScanResult, report_uri: str, findings_uri: str) 
         "reportUri": report_uri,
         "findingsUri": findings_uri,
     }
-    while _size(message) > TERMINATION_LIMIT and message["blocking"]:
+    while _size(message) > termination.LIMIT and message["blocking"]:
         message["blocking"].pop()
-    if _size(message) > TERMINATION_LIMIT:
+    if _size(message) > termination.LIMIT:
         message["metrics"] = {}
     return message
 

@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 
+from modelops.runtime.termination import RETRYABLE
 from modelops.runtime.train import errors, termination
 
 
@@ -43,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
         return _fail(error.reason, str(error), error.exit_code)
     except Exception as error:  # the pod must always leave a reason behind
         message = f"{type(error).__name__}: {error}"
-        return _fail(errors.TRAINING_FAILED, message, errors.RETRYABLE)
+        return _fail(errors.TRAINING_FAILED, message, RETRYABLE)
     termination.write(result.summary(), os.environ)
     return 0
 

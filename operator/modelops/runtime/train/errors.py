@@ -15,34 +15,32 @@ Anything else ends as ``TrainingFailed`` with exit code 1.
 
 from __future__ import annotations
 
-#: Reason and exit code of a failure that is none of the errors below.
+from modelops.runtime.termination import PodFailure
+
+#: Reason of a failure that is none of the errors below.
 TRAINING_FAILED = "TrainingFailed"
-RETRYABLE = 1
-PERMANENT = 2
 
 
-class TrainError(Exception):
+class TrainError(PodFailure):
     """A failure whose message says what to fix."""
 
     reason = TRAINING_FAILED
-    exit_code = RETRYABLE
 
 
 class DatasetNotFound(TrainError):
     reason = "DatasetNotFound"
-    exit_code = RETRYABLE
 
 
 class InvalidDataset(TrainError):
     reason = "InvalidDataset"
-    exit_code = PERMANENT
+    permanent = True
 
 
 class InvalidSpec(TrainError):
     reason = "InvalidSpec"
-    exit_code = PERMANENT
+    permanent = True
 
 
 class ExportMismatch(TrainError):
     reason = "ExportMismatch"
-    exit_code = PERMANENT
+    permanent = True

@@ -1,9 +1,8 @@
-"""The trainer's last word to the operator: a compact JSON summary in the termination message.
+"""The trainer's termination message: a compact JSON summary within 4 KiB.
 
-Kubernetes copies the file at ``terminationMessagePath`` (4 KiB at most) into the
-pod's status, where the operator reads it without reaching the artifact store. On
-success it carries what the operator needs to register a ModelVersion; on failure a
-CamelCase reason and a message saying what to fix. Keys are camelCase.
+On success it carries what the operator needs to register a ModelVersion; on failure a
+CamelCase reason and a message saying what to fix. Keys are camelCase. Where it is
+written is ``modelops.runtime.termination``'s business.
 """
 
 from __future__ import annotations
@@ -12,9 +11,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-PATH_VARIABLE = "MODELOPS_TERMINATION_MESSAGE_PATH"
-DEFAULT_PATH = "/dev/termination-log"
-LIMIT = 4096
+from modelops.runtime import termination
+from modelops.runtime.termination import LIMIT, PATH_VARIABLE
+
+__all__ = ["LIMIT", "PATH_VARIABLE", "encode", "failure", "write"]
 
 
 def failure(reason: str, message: str) -> dict[str, Any]:
@@ -46,13 +46,8 @@ def encode(summary: Mapping[str, Any]) -> bytes:
 
 
 def write(summary: Mapping[str, Any], environ: Mapping[str, str]) -> None:
-    """Write the summary where Kubernetes looks for it; skip silently where that is not writable."""
-    path = environ.get(PATH_VARIABLE, DEFAULT_PATH)
-    try:
-        with open(path, "wb") as handle:
-            handle.write(encode(summary))
-    except OSError:
-        return
+    """Encode the summary and write it as the termination message."""
+    termination.write(encode(summary), environ)
 
 
 def _compact(summary: Mapping[str, Any]) -> bytes:
