@@ -57,9 +57,8 @@ async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
         return
 
     owner = Owner(KIND, name, namespace, meta["uid"])
-    found = decide.candidates(
-        await ctx.kube.list(API_VERSION, "ModelVersion", namespace), spec.model
-    )
+    versions = await ctx.kube.list(API_VERSION, "ModelVersion", namespace)
+    found = decide.candidates(versions, spec.model)
     resolution = decide.resolve(spec, found)
     chosen = decide.plan(spec, status, resolution.version, found)
 
@@ -116,7 +115,7 @@ async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
         ctx.metrics.served_version.labels(*labels).set(new.current_version)
     ctx.metrics.ready_replicas.labels(*labels).set(new.ready_replicas)
     served = {c.name for c in (chosen.stable, chosen.canary) if c is not None}
-    await _release(ctx, namespace, name, keep=served)
+    await _release(ctx, namespace, name, keep=served, versions=versions)
 
 
 async def _ensure(ctx: Context, rendered: dict[str, Any]) -> dict[str, Any]:
@@ -130,9 +129,20 @@ async def _ensure(ctx: Context, rendered: dict[str, Any]) -> dict[str, Any]:
     return await ctx.kube.apply(rendered)
 
 
-async def _release(ctx: Context, namespace: str, name: str, keep: set[str] | None) -> None:
-    """Keep ``status.deployedBy`` of the model's versions true: listed where served only."""
-    for version in await ctx.kube.list(API_VERSION, "ModelVersion", namespace):
+async def _release(
+    ctx: Context,
+    namespace: str,
+    name: str,
+    keep: set[str] | None,
+    versions: list[dict[str, Any]] | None = None,
+) -> None:
+    """Keep ``status.deployedBy`` of the model's versions true: listed where served only.
+
+    ``versions`` are the ModelVersions already read by this reconcile, if any.
+    """
+    if versions is None:
+        versions = await ctx.kube.list(API_VERSION, "ModelVersion", namespace)
+    for version in versions:
         version_name = version["metadata"]["name"]
         deployed = list((version.get("status") or {}).get("deployedBy") or [])
         serves = keep is not None and version_name in keep

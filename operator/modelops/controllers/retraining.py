@@ -43,10 +43,14 @@ async def step(
     after = status.last_retraining.outcome if status.last_retraining else None
     if after != before and after in ("Promoted", "AwaitingApproval", "Rejected", "Failed"):
         ctx.metrics.retraining_outcomes.labels(after).inc()
+    runs: list[dict[str, Any]] | None = None
     requested = (body["metadata"].get("annotations") or {}).get(RETRAIN_ANNOTATION)
-    if requested and requested != status.retrain_request and not await _in_flight(ctx, body):
-        status = status.model_copy(update={"retrain_request": requested})
-        return await _start(ctx, body, policy, status, "requested by annotation", now, generation)
+    if requested and requested != status.retrain_request:
+        runs = await _runs(ctx, body)
+        if not _in_flight(runs):
+            status = status.model_copy(update={"retrain_request": requested})
+            reason = "requested by annotation"
+            return await _start(ctx, body, policy, status, runs, reason, now, generation)
     checked = status.drift.last_checked if status.drift else None
     if checked is not None and (now - checked).total_seconds() < seconds(policy.check_interval):
         return status
@@ -64,7 +68,9 @@ async def step(
         generation=generation,
     )
     status = status.model_copy(update={"drift": drift, "conditions": conditions})
-    in_flight = await _in_flight(ctx, body)
+    if runs is None:
+        runs = await _runs(ctx, body)
+    in_flight = _in_flight(runs)
     decision = decide.should_retrain(
         policy, verdict, status.last_retraining, in_flight, status.retraining_failures, now
     )
@@ -72,7 +78,7 @@ async def step(
         if not in_flight and decision.reason in ("Cooldown", "TooManyFailures", "Disabled"):
             status = _retraining(status, False, decision.reason, decision.message, now, generation)
         return status
-    return await _start(ctx, body, policy, status, decision.message, now, generation)
+    return await _start(ctx, body, policy, status, runs, decision.message, now, generation)
 
 
 async def _read(
@@ -87,23 +93,31 @@ async def _read(
     try:
         if url:
             return await telemetry.from_prometheus(url, query, spec.model, version)
-        meta = body["metadata"]
-        owner = Owner("ModelDeployment", meta["name"], meta["namespace"], meta["uid"])
-        pods = await ctx.kube.list("v1", "Pod", meta["namespace"], labels=serving.selector(owner))
+        owner = _owner(body)
+        pods = await ctx.kube.list("v1", "Pod", owner.namespace, labels=serving.selector(owner))
         return await telemetry.from_pods(pods, spec.model, version)
     except Exception as error:  # an unreachable source is no data, never drift
         source = "prometheus" if url else "scrape"
         return decide.Reading(None, None, (), f"{source} ({type(error).__name__}: {error})"[:200])
 
 
-async def _in_flight(ctx: Context, body: dict[str, Any]) -> bool:
+def _owner(body: dict[str, Any]) -> Owner:
     meta = body["metadata"]
-    runs = await ctx.kube.list(
+    return Owner("ModelDeployment", meta["name"], meta["namespace"], meta["uid"])
+
+
+async def _runs(ctx: Context, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The TrainingRuns this deployment's policy has started."""
+    meta = body["metadata"]
+    return await ctx.kube.list(
         API_VERSION,
         "TrainingRun",
         meta["namespace"],
         labels={names.DEPLOYMENT: names.label_value(meta["name"])},
     )
+
+
+def _in_flight(runs: list[dict[str, Any]]) -> bool:
     return any((r.get("status") or {}).get("phase") not in ("Succeeded", "Failed") for r in runs)
 
 
@@ -112,18 +126,12 @@ async def _start(
     body: dict[str, Any],
     policy: RetrainingPolicy,
     status: ModelDeploymentStatus,
+    runs: list[dict[str, Any]],
     reason: str,
     now: datetime,
     generation: int,
 ) -> ModelDeploymentStatus:
-    meta = body["metadata"]
-    owner = Owner("ModelDeployment", meta["name"], meta["namespace"], meta["uid"])
-    runs = await ctx.kube.list(
-        API_VERSION,
-        "TrainingRun",
-        meta["namespace"],
-        labels={names.DEPLOYMENT: names.label_value(meta["name"])},
-    )
+    owner = _owner(body)
     sequence = len(runs) + 1
     while True:
         run = retraining_run(owner, policy, sequence, reason)
