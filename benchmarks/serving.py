@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from modelops.local.kubelet.ports import free_port
 
 HERE = Path(__file__).resolve().parent / "serving"
 CACHE = Path.home() / ".cache" / "modelops-bench"
@@ -95,13 +96,6 @@ def v2_body(rows: np.ndarray) -> bytes:
     entry = {"name": "input", "shape": list(rows.shape), "datatype": "FP32"}
     entry["data"] = rows.reshape(-1).tolist()
     return json.dumps({"inputs": [entry]}).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:

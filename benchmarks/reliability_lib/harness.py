@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,15 +28,10 @@ from typing import IO
 from benchmarks.reliability_lib import cluster as cluster_process
 from benchmarks.reliability_lib.client import Api
 
+from modelops.local.kubelet.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def _env() -> dict[str, str]:

@@ -13,7 +13,6 @@ import http.server
 import json
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -26,6 +25,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
+from modelops.local.kubelet.ports import free_port
 from modelops.metrics import OperatorMetrics
 from modelops.runtime.serve import metrics as serve_metrics
 from tests.install.conftest import MANIFESTS, find, kustomize
@@ -149,13 +149,6 @@ def test_every_expression_names_only_exported_metrics(source: str) -> None:
 # -- against a real Prometheus --------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def _registries() -> tuple[list[CollectorRegistry], serve_metrics.ServingMetrics]:
     """An operator and a server that have done some work, as Prometheus would scrape them."""
     operator = OperatorMetrics()
@@ -218,7 +211,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "  - job_name: modelops\n"
         f"    static_configs: [{{targets: ['127.0.0.1:{exporter.server_address[1]}']}}]\n"
     )
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             binary,

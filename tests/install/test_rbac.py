@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
+from modelops.local.kubelet.ports import free_port
 from tests.install import rbac
 from tests.install.conftest import MANIFESTS, ROOT, find, kustomize
 
@@ -171,13 +171,6 @@ class Workload:
     liveness: int
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def _modelops(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "modelops", *args], capture_output=True, text=True, timeout=180
@@ -257,13 +250,13 @@ def workload(tmp_path_factory: pytest.TempPathFactory) -> Workload:
         time.sleep(1)
         kubectl.apply(*peering)
 
-        liveness = _free_port()
+        liveness = free_port()
         args = command[2:]  # as in the Deployment, with the liveness port made free
         args[args.index("--liveness") + 1] = f"http://127.0.0.1:{liveness}/healthz"
         env = {
             **kubectl.env,
             "MODELOPS_ARTIFACT_ROOT": (state / "artifacts").as_uri(),
-            "MODELOPS_METRICS_PORT": str(_free_port()),
+            "MODELOPS_METRICS_PORT": str(free_port()),
         }
         log = (state / "operator.log").open("ab")
         operator = subprocess.Popen(

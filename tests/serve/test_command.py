@@ -17,14 +17,8 @@ from pathlib import Path
 import pytest
 
 from modelops import cli
+from modelops.local.kubelet.ports import free_port
 from tests.serve.conftest import Served, v2_body
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_serve_defaults_its_port_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,16 +28,9 @@ from modelops.api import crds
 from modelops.local import prometheus
 from modelops.local.apiserver import ApiServer, write_kubeconfig
 from modelops.local.kubelet import Kubelet
+from modelops.local.kubelet.ports import free_port
 
 READY_FILE = "local.json"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 OPERATOR_RESTART_DELAY = 1.0

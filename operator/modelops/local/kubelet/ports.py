@@ -22,13 +22,19 @@ def is_free(port: int) -> bool:
         return True
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
 def pick(preferred: int | None, taken: set[int]) -> int:
     """``preferred`` if it is free and not ``taken``, else a fresh free port."""
     if preferred and preferred not in taken and is_free(preferred):
         return preferred
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind((LOOPBACK, 0))
-            port: int = sock.getsockname()[1]
+        port = free_port()
         if port not in taken:
             return port
