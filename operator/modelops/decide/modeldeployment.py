@@ -181,17 +181,16 @@ def serving_status(
             "MinimumReplicasAvailable" if available > 0 else "NoReplicasAvailable",
             f"{available}/{want} serving pods available",
         )
-        rolling = f"rolling out version {chosen.current_version}"
-        if chosen.canary is not None:
-            rolling = f"canary of version {chosen.canary.number} at {spec.rollout.canary.weight}%"  # type: ignore[union-attr]
-        put(
-            "Progressing",
-            not done or chosen.canary is not None,
-            "Canary"
-            if chosen.canary is not None
-            else ("RolloutComplete" if done else "RollingOut"),
-            rolling if (not done or chosen.canary) else f"serving version {chosen.current_version}",
-        )
+        candidate = chosen.canary
+        if candidate is not None:
+            share = f"{chosen.canary_replicas} of {want} pods"
+            put("Progressing", True, "Canary", f"canary of version {candidate.number} on {share}")
+        elif not done:
+            put("Progressing", True, "RollingOut", f"rolling out version {chosen.current_version}")
+        else:
+            put(
+                "Progressing", False, "RolloutComplete", f"serving version {chosen.current_version}"
+            )
         if want == 0:
             put("Ready", False, "ScaledToZero", "replicas is 0")
         elif done and ready >= want:
