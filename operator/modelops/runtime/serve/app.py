@@ -68,6 +68,7 @@ class Routes:
         self._metrics = metrics
         self._version = config.version_label
         self._limits = protocol.Limits(config.max_batch_size, config.allow_non_finite)
+        self._too_large = f"request body over the limit of {config.max_body_bytes} bytes"
         self.payloads = (
             PayloadLogger(
                 config.payload_log_uri,
@@ -179,14 +180,13 @@ class Routes:
                 return error_response(
                     400, f"content type {media_type!r} is not supported; send application/json"
                 )
-        too_large = f"request body over the limit of {self._config.max_body_bytes} bytes"
         if (request.content_length or 0) > self._config.max_body_bytes:
-            return error_response(413, too_large)
+            return error_response(413, self._too_large)
         try:
             async with asyncio.timeout(self._config.body_timeout):
                 body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return error_response(413, too_large)
+            return error_response(413, self._too_large)
         except TimeoutError:
             return error_response(
                 408, f"the request body took over {self._config.body_timeout:g} s to arrive"
