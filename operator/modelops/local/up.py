@@ -78,6 +78,21 @@ def _running_pid(state: Path) -> int | None:
     return pid
 
 
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is still running (an exited process awaiting its reaper is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
 def _down(state: Path) -> int:
     pid = _running_pid(state)
     if pid is None:
@@ -85,8 +100,9 @@ def _down(state: Path) -> int:
         return 0
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
+    # The process itself, not its ready file: it removes that file before it exits.
     while time.monotonic() < deadline:
-        if _running_pid(state) is None:
+        if not _alive(pid):
             print("local cluster stopped")
             return 0
         time.sleep(0.2)
