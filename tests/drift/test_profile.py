@@ -90,15 +90,17 @@ def test_discrete_features_get_no_empty_bins() -> None:
     assert len(counts) < 10
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(
-    st.lists(st.integers(min_value=0, max_value=1000), min_size=2, max_size=12),
+    # Reference bins are quantile bins of many rows; with a handful per bin the smoothing
+    # pseudo-counts alone move PSI by more than 1e-3.
+    st.lists(st.integers(min_value=100, max_value=1000), min_size=2, max_size=12),
     st.integers(min_value=1, max_value=5),
 )
 def test_psi_is_zero_for_proportional_counts_and_positive_otherwise(
     counts: list[int], factor: int
 ) -> None:
-    reference = np.array([counts], dtype=np.float64) + 1.0
+    reference = np.array([counts], dtype=np.float64)
     valid = np.ones_like(reference, dtype=bool)
     other = reference[:, ::-1]
 

@@ -62,7 +62,8 @@ class Feature:
             raise ValueError(f"{where}: grid_counts needs len(grid) + 1 counts >= 0")
         if self.grid_counts.sum() < 1:
             raise ValueError(f"{where}: grid_counts must not all be zero")
-        if not np.all(np.isin(self.edges, self.grid)) or np.any(np.diff(self.edges) <= 0):
+        at = np.minimum(np.searchsorted(self.grid, self.edges), self.grid.size - 1)
+        if np.any(self.grid[at] != self.edges) or np.any(np.diff(self.edges) <= 0):
             raise ValueError(f"{where}: edges must be increasing points of grid")
 
     @property
@@ -84,12 +85,12 @@ def fit(name: str, values: FloatArray, bins: int) -> Feature:
     if finite.size == 0:
         raise ValueError(f"numeric feature {name!r} has no finite values")
     per_bin = -(-GRID // bins)
-    raw = np.quantile(finite, np.linspace(0.0, 1.0, bins * per_bin + 1), method="inverted_cdf")
-    grid = np.unique(raw)
     ordered = np.sort(finite)
+    raw = ordered[_inverted_cdf(ordered.size, np.linspace(0.0, 1.0, bins * per_bin + 1))]
+    grid = _distinct(raw)
     below = np.searchsorted(ordered, grid, side="left")
     grid_counts = np.diff(np.concatenate([[0], below, [finite.size]])).astype(np.int64)
-    edges = psi.merge_empty(grid, grid_counts, np.unique(raw[per_bin:-1:per_bin]))
+    edges = psi.merge_empty(grid, grid_counts, _distinct(raw[per_bin:-1:per_bin]))
     return Feature(
         name=name,
         mean=float(finite.mean()),
@@ -99,6 +100,28 @@ def fit(name: str, values: FloatArray, bins: int) -> Feature:
         grid_counts=grid_counts,
         edges=edges,
     )
+
+
+def _distinct(ordered: FloatArray) -> FloatArray:
+    """The distinct values of a sorted array (``np.unique`` without its sort)."""
+    if ordered.size == 0:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def _inverted_cdf(n: int, q: FloatArray) -> IntArray:
+    """Positions in ``n`` sorted values of the quantiles ``q``, as ``np.quantile``'s
+    ``method="inverted_cdf"`` finds them: the smallest value whose empirical CDF reaches q.
+
+    One sort serves every quantile, where ``np.quantile`` partitions once per quantile.
+    """
+    index = n * q - 1.0
+    below = np.floor(index)
+    position = np.where(index == below, below, below + 1.0)
+    return np.clip(position, 0, n - 1).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -133,8 +156,7 @@ class Marginals:
         bins = max((f.edges.size + 1 for f in self.features), default=1)
         grid = np.full((count, width), np.inf)
         reference = np.zeros((count, width + 1))
-        location = np.zeros((count, width + 1))
-        square = np.zeros((count, width + 1))
+        segment = np.zeros((count, width + 1), dtype=bool)
         bin_ids = np.zeros((count, width + 1), dtype=np.int64)
         bin_counts = np.zeros((count, bins))
         bin_valid = np.zeros((count, bins), dtype=bool)
@@ -142,11 +164,12 @@ class Marginals:
             segments = f.grid.size + 1
             grid[i, : f.grid.size] = f.grid
             reference[i, :segments] = f.grid_counts
-            location[i, :segments], square[i, :segments] = _segment_scores(f.grid_counts)
+            segment[i, :segments] = True
             bin_ids[i, :segments] = psi.bin_of_segments(f.grid, f.edges) + i * bins
             bin_ids[i, segments:] = i * bins
             bin_counts[i, : f.edges.size + 1] = f.counts
             bin_valid[i, : f.edges.size + 1] = True
+        location, square = _segment_scores(reference, segment)
         share = reference / np.maximum(reference.sum(axis=1, keepdims=True), 1.0)
         mean = (share * location).sum(axis=1)
         mean_square = (share * square).sum(axis=1)
@@ -213,27 +236,32 @@ class Marginals:
         )
 
 
-def _segment_scores(grid_counts: IntArray) -> tuple[FloatArray, FloatArray]:
+def _segment_scores(counts: FloatArray, segment: BoolArray) -> tuple[FloatArray, FloatArray]:
     """``E[Z]`` and ``E[Z^2]`` of a standard normal restricted to each segment's quantiles.
 
-    A segment empty in the reference (below the minimum) gets the score of its position,
-    clipped to half a reference value from the end.
+    ``counts`` holds one feature's reference counts per row, padded with zeros where
+    ``segment`` is False; padding scores 0. A segment empty in the reference (below the
+    minimum) gets the score of its position, clipped to half a reference value from the end.
     """
-    total = float(grid_counts.sum())
-    upper = np.cumsum(grid_counts) / total
-    lower = upper - grid_counts / total
+    total = np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    upper = np.minimum(np.cumsum(counts, axis=1) / total, 1.0)
+    lower = np.maximum(upper - counts / total, 0.0)
     edge = 0.5 / total
-    z_lower = scores.ndtri(lower)
-    z_upper = scores.ndtri(upper)
+    z_lower, z_upper, point = np.split(
+        scores.ndtri(np.stack([lower, upper, np.clip(lower, edge, 1.0 - edge)])), 3
+    )
+    z_lower, z_upper, point = z_lower[0], z_upper[0], point[0]
     pdf_lower = np.exp(-0.5 * z_lower**2) / np.sqrt(2 * np.pi)
     pdf_upper = np.exp(-0.5 * z_upper**2) / np.sqrt(2 * np.pi)
     # z * pdf(z) -> 0 at the infinite ends; spelled out so inf * 0 is never evaluated.
     tail_lower = np.where(np.isfinite(z_lower), z_lower, 0.0) * pdf_lower
     tail_upper = np.where(np.isfinite(z_upper), z_upper, 0.0) * pdf_upper
     width = upper - lower
-    point = scores.ndtri(np.clip(lower, edge, 1.0 - edge))
     wide = width > 0
     safe = np.where(wide, width, 1.0)
     location = np.where(wide, (pdf_lower - pdf_upper) / safe, point)
     square = np.where(wide, 1.0 + (tail_lower - tail_upper) / safe, point**2)
-    return np.asarray(location, dtype=np.float64), np.asarray(square, dtype=np.float64)
+    return (
+        np.asarray(np.where(segment, location, 0.0), dtype=np.float64),
+        np.asarray(np.where(segment, square, 0.0), dtype=np.float64),
+    )
