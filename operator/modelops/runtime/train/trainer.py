@@ -1,4 +1,4 @@
-"""One training run from spec to artifacts: load, split, fit, export, parity, write.
+"""One training run from spec to artifacts: load, split, fit, export, parity, profile, write.
 
 Everything that can fail is checked before anything is written, so a failed run
 leaves no model behind; ``manifest.json`` is written last and lists the digest of
@@ -12,6 +12,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -95,37 +96,43 @@ def train(
 
     with steps.step("split") as details:
         train_rows, holdout_rows = _split(spec, task, target)
-        reference = _reference(spec, schema, numeric, categorical, train_rows)
-        train_hashes = hashing.row_hashes(table.select(list(schema.names)), schema.categorical)[
-            train_rows
-        ]
-        holdout = table.take(pa.array(holdout_rows)).select([*schema.names, schema.target])
-        details.update(train=len(train_rows), holdout=len(holdout_rows), reference=reference.rows)
+        details.update(train=len(train_rows), holdout=len(holdout_rows))
 
-    model = estimators.model(spec, schema)
-    with steps.step("fit") as details:
-        _fit(model, _matrix(numeric, categorical, train_rows), target[train_rows])
-        details.update(estimator=spec.estimator.name)
-        if estimators.scaling_skipped(spec):
-            details.update(
-                note="scaling skipped: tree models are unaffected by it, and it would make the "
-                "ONNX export disagree at split thresholds"
-            )
-
-    with steps.step("export") as details:
-        onnx_model = export.convert(model, schema, task)
-        details.update(bytes=len(onnx_model))
-
-    with steps.step("parity") as details:
-        holdout_x = _matrix(numeric, categorical, holdout_rows)
-        expected = _expected(model, holdout_x)
-        inputs = export.feeds(
-            numeric[holdout_rows], {n: v[holdout_rows] for n, v in categorical.items()}
+    # What the drift monitor, the scanner and the leakage check need from the data does not
+    # depend on the model: it is built on a second thread while this one fits and exports
+    # (numpy, Arrow and hashlib release the GIL for their heavy work).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile") as pool:
+        side = pool.submit(
+            _side_artifacts, spec, table, schema, numeric, categorical, train_rows, holdout_rows
         )
-        details.update(export.check_parity(onnx_model, inputs, task, expected))
-        values = _metrics(model, task, target[holdout_rows], expected, holdout_x)
-        key = metrics.key_metric(task, values)
-        details.update(keyMetric=key)
+        model = estimators.model(spec, schema)
+        with steps.step("fit") as details:
+            _fit(model, _matrix(numeric, categorical, train_rows), target[train_rows])
+            details.update(estimator=spec.estimator.name)
+            if estimators.scaling_skipped(spec):
+                details.update(
+                    note="scaling skipped: tree models are unaffected by it, and it would make "
+                    "the ONNX export disagree at split thresholds"
+                )
+
+        with steps.step("export") as details:
+            onnx_model = export.convert(model, schema, task)
+            details.update(bytes=len(onnx_model))
+
+        with steps.step("parity") as details:
+            holdout_x = _matrix(numeric, categorical, holdout_rows)
+            expected = _expected(model, holdout_x)
+            inputs = export.feeds(
+                numeric[holdout_rows], {n: v[holdout_rows] for n, v in categorical.items()}
+            )
+            details.update(export.check_parity(onnx_model, inputs, task, expected))
+            values = _metrics(model, task, target[holdout_rows], expected, holdout_x)
+            key = metrics.key_metric(task, values)
+            details.update(keyMetric=key)
+
+        with steps.step("profile") as details:
+            reference, train_hashes, holdout = side.result()
+            details.update(reference=reference.rows, window=reference.window)
 
     with steps.step("write") as details:
         written = {
@@ -133,10 +140,10 @@ def train(
                 artifacts.join(output, artifacts.REFERENCE), reference.to_dict()
             ),
             artifacts.HOLDOUT: artifacts.write_bytes(
-                artifacts.join(output, artifacts.HOLDOUT), _parquet_bytes(holdout)
+                artifacts.join(output, artifacts.HOLDOUT), holdout
             ),
             artifacts.TRAIN_ROW_HASHES: artifacts.write_bytes(
-                artifacts.join(output, artifacts.TRAIN_ROW_HASHES), _npy_bytes(train_hashes)
+                artifacts.join(output, artifacts.TRAIN_ROW_HASHES), train_hashes
             ),
             artifacts.METRICS: artifacts.write_json(
                 artifacts.join(output, artifacts.METRICS),
@@ -248,6 +255,22 @@ def _split(spec: TrainingRunSpec, task: Task, target: np.ndarray) -> tuple[np.nd
             f"the drift reference needs at least {profile.MIN_ROWS}: add rows"
         )
     return np.sort(train_rows), np.sort(holdout_rows)
+
+
+def _side_artifacts(
+    spec: TrainingRunSpec,
+    table: pa.Table,
+    schema: columns.Schema,
+    numeric: np.ndarray,
+    categorical: dict[str, np.ndarray],
+    train_rows: np.ndarray,
+    holdout_rows: np.ndarray,
+) -> tuple[profile.Reference, bytes, bytes]:
+    """The drift reference, the training rows' hashes (as .npy) and the holdout (as Parquet)."""
+    reference = _reference(spec, schema, numeric, categorical, train_rows)
+    hashes = hashing.row_hashes(table.select(list(schema.names)), schema.categorical)
+    holdout = table.take(pa.array(holdout_rows)).select([*schema.names, schema.target])
+    return reference, _npy_bytes(hashes[train_rows]), _parquet_bytes(holdout)
 
 
 def _reference(
