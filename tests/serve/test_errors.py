@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient
@@ -38,6 +39,7 @@ BAD_REQUESTS = {
     "NaN": (request(data=[None] + ROW[1:]), "non-finite"),
     "strings for numbers": (request(data=["a"] * 30), "not FP32 values"),
     "ragged rows": (request(shape=[2, 30], data=[ROW, ROW[:2]]), "not a regular array"),
+    "rows in flat data": (request(shape=[2, 30], data=[*ROW, ROW]), "not a regular array"),
     "negative dimension": (request(shape=[-1, 30]), "non-negative integers"),
     "not an object": ([1, 2], "must be a JSON object"),
     "numeric id": ({**request(), "id": 5}, "'id' must be a string"),
@@ -50,6 +52,13 @@ async def test_a_bad_request_is_400_naming_the_problem(client: Client, case: str
     response = await client.post(INFER, json=payload)
     assert response.status == 400
     assert message in (await response.json())["error"]
+
+
+async def test_an_integer_beyond_64_bits_is_a_number_not_malformed_json(client: Client) -> None:
+    body = b'{"inputs":[{"name":"input","shape":[1,30],"datatype":"FP64","data":['
+    body += str(2**70).encode() + b",1.0" * 29 + b"]}]}"
+    response = await client.post(INFER, data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 200, await response.text()
 
 
 @pytest.mark.parametrize("value", ["null", "1e39"], ids=["NaN", "beyond FP32"])
@@ -82,7 +91,9 @@ async def test_malformed_json_is_400(client: Client) -> None:
         INFER, data=b'{"inputs": [', headers={"Content-Type": "application/json"}
     )
     assert response.status == 400
-    assert "malformed JSON" in (await response.json())["error"]
+    error = (await response.json())["error"]
+    assert "malformed JSON" in error
+    assert "char 12" in error  # where it broke off, for the client to find
 
 
 async def test_a_wrong_content_type_is_400(client: Client) -> None:
@@ -156,3 +167,11 @@ async def test_generated_binary_bodies_never_get_a_server_error(
         headers={"Inference-Header-Content-Length": str(header)},
     )
     assert response.status < 500, await response.text()
+
+
+def test_finite_values_whose_sum_overflows_are_not_called_non_finite() -> None:
+    from modelops.runtime.serve import protocol
+
+    protocol._reject_non_finite("x", np.array([1e308, 1e308, -1e308]))  # no error
+    with pytest.raises(protocol.InferenceError, match=r"at index \[2\]"):
+        protocol._reject_non_finite("x", np.array([1e308, 1e308, np.inf]))

@@ -15,12 +15,16 @@ Client = TestClient[Any, Any]
 Body = Callable[..., dict[str, Any]]
 
 
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
 @pytest.mark.parametrize("rows", [1, 64])
 async def test_predictions_equal_scikit_learns(
-    client: Client, served: Served, body: Body, rows: int
+    client: Client, served: Served, body: Body, rows: int, nested: bool
 ) -> None:
     features = served.features[100 : 100 + rows]
-    response = await client.post("/v2/models/cancer/infer", json=body(features))
+    request = body(features)
+    if nested:
+        request["inputs"][0]["data"] = features.tolist()
+    response = await client.post("/v2/models/cancer/infer", json=request)
     assert response.status == 200
     result = await response.json()
     outputs = {output["name"]: output for output in result["outputs"]}

