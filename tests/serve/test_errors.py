@@ -175,3 +175,10 @@ def test_finite_values_whose_sum_overflows_are_not_called_non_finite() -> None:
     protocol._reject_non_finite("x", np.array([1e308, 1e308, -1e308]))  # no error
     with pytest.raises(protocol.InferenceError, match=r"at index \[2\]"):
         protocol._reject_non_finite("x", np.array([1e308, 1e308, np.inf]))
+
+
+@pytest.mark.parametrize("key", ["\x00", "\ud800"], ids=["NUL", "lone surrogate"])
+async def test_keys_the_fast_parser_cannot_take_still_get_a_4xx(client: Client, key: str) -> None:
+    body = json.dumps({**request(), key: 1}).encode()
+    response = await client.post(INFER, data=body, headers={"Content-Type": "application/json"})
+    assert response.status < 500, await response.text()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
@@ -64,10 +64,6 @@ def prediction_output(outputs: Mapping[str, TensorSpec]) -> tuple[str, str] | No
     return None
 
 
-#: Largest integer label counted with np.bincount (its array is this long at most).
-_BINCOUNT_LIMIT = 4096
-
-
 class ServingMetrics:
     """The collectors of one server, bound to its model name and version.
 
@@ -103,26 +99,10 @@ class ServingMetrics:
         self._counts.batch.observe(rows)
 
     def observe_classes(self, labels: np.ndarray) -> None:
-        classes = self._counts.classes
-        if labels.size == 1:
-            value = labels.reshape(-1)[0].item()
-            classes[value] = classes.get(value, 0) + 1
-            return
-        flat = labels.reshape(-1)
-        if flat.size == 0:
-            return
-        if flat.dtype.kind in "iu" and flat.min() >= 0 and flat.max() < _BINCOUNT_LIMIT:
-            # Class indices: one counting pass, where np.unique would sort.
-            counts = np.bincount(flat)
-            values = np.flatnonzero(counts)
-            counts = counts[values]
-        else:
-            values, counts = np.unique(flat, return_counts=True)
-        for value, count in zip(values.tolist(), counts.tolist(), strict=True):
-            classes[value] = classes.get(value, 0) + count
+        self._counts.pending_classes.add(labels)
 
     def observe_values(self, values: np.ndarray) -> None:
-        self._counts.values.observe_many(values)
+        self._counts.pending_values.add(values)
 
     def set_ready(self, ready: bool) -> None:
         self._ready.set(1 if ready else 0)
@@ -163,6 +143,36 @@ class _Histogram:
         return family
 
 
+class _Pending:
+    """Predictions appended on the hot path, folded into their counts in blocks.
+
+    A request only appends its output array; every ``FOLD_ROWS`` rows, and before a scrape,
+    the block is counted at once, so the numpy calls are paid per block, not per request.
+    """
+
+    FOLD_ROWS = 4096
+
+    def __init__(self, fold: Callable[[np.ndarray], None]) -> None:
+        self._fold = fold
+        self._arrays: list[np.ndarray] = []
+        self._rows = 0
+
+    def add(self, values: np.ndarray) -> None:
+        if self._arrays and values.dtype != self._arrays[0].dtype:
+            self.flush()  # one block, one dtype: never a mix of numbers and strings
+        self._arrays.append(values)
+        self._rows += values.size
+        if self._rows >= self.FOLD_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._arrays:
+            block = np.concatenate([a.reshape(-1) for a in self._arrays])
+            self._arrays.clear()
+            self._rows = 0
+            self._fold(block)
+
+
 class _Counts(Collector):
     """Per-request series of one server, counted in plain Python and exported on scrape."""
 
@@ -173,8 +183,17 @@ class _Counts(Collector):
         self.latency = _Histogram(LATENCY_BUCKETS)
         self.batch = _Histogram(BATCH_BUCKETS)
         self.values = _Histogram(VALUE_BUCKETS)
+        self.pending_classes = _Pending(self._count_classes)
+        self.pending_values = _Pending(self.values.observe_many)
+
+    def _count_classes(self, block: np.ndarray) -> None:
+        values, counts = np.unique(block, return_counts=True)
+        for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+            self.classes[value] = self.classes.get(value, 0) + count
 
     def collect(self) -> Iterator[Metric]:
+        self.pending_classes.flush()
+        self.pending_values.flush()
         labels = self._labels
         requests = CounterMetricFamily(
             "modelops_requests",

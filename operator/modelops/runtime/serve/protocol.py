@@ -95,14 +95,20 @@ def _decode(header: bytes) -> dict[str, Any]:
     """
     try:
         document = simdjson.Parser().parse(header)
-    except (ValueError, RuntimeError):
-        try:
-            decoded = orjson.loads(header)
-        except orjson.JSONDecodeError as error:
-            raise bad_request(f"malformed JSON: {error}") from None
-        if not isinstance(decoded, dict):
-            raise bad_request("the request must be a JSON object") from None
-        return decoded
+        return _from_document(document)
+    except (ValueError, RuntimeError, KeyError):
+        # Also a key simdjson lists but cannot look up again (some escaped keys).
+        pass
+    try:
+        decoded = orjson.loads(header)
+    except orjson.JSONDecodeError as error:
+        raise bad_request(f"malformed JSON: {error}") from None
+    if not isinstance(decoded, dict):
+        raise bad_request("the request must be a JSON object")
+    return decoded
+
+
+def _from_document(document: Any) -> dict[str, Any]:
     if not isinstance(document, simdjson.Object):
         raise bad_request("the request must be a JSON object")
     # Keys then [key], not items(): items() converts every value, tensor data included.
