@@ -98,8 +98,6 @@ def _fraction(text: str) -> float:
 def main(args: argparse.Namespace) -> int:
     import logging
 
-    import uvloop
-
     from modelops.runtime.serve import server
     from modelops.runtime.serve.config import ServeConfig
 
@@ -123,8 +121,7 @@ def main(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         body_timeout=args.body_timeout,
     )
-    # libuv's event loop moves requests through the sockets faster than asyncio's own
-    # (+18% requests/s at batch 64 in benchmarks/serving.py); aiohttp runs on either.
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(server.serve(config, args.host, args.port, access_log=args.access_log))
+    # asyncio's own loop, not uvloop: uvloop gave ~18% more requests/s at batch 64 but a
+    # p99 three to eight times worse at batch 1 and 64 connections (interleaved A/B runs).
+    asyncio.run(server.serve(config, args.host, args.port, access_log=args.access_log))
     return 0
