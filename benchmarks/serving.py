@@ -7,13 +7,15 @@ core 1, all on 127.0.0.1. Peers, measured in the same run so ratios survive a no
 - modelops: `modelops serve` with metrics, drift and validation on;
 - MLServer 1.7 with its scikit-learn runtime, and with a minimal onnxruntime runtime
   (installed into their own virtual environment under ~/.cache/modelops-bench);
-- bare aiohttp: a handler that decodes the body and answers a constant (the ceiling).
+- aiohttp + onnxruntime: one handler around the same session, decoding the body the
+  fastest way and doing nothing else (the ceiling of this architecture with the model);
+- bare aiohttp: a handler that decodes the body and answers a constant (the HTTP ceiling).
 
 Figures: requests/s at batch 1 with 64 connections, p50/p99 latency, predictions/s at
 batch 64, and the server's resident memory after the runs.
 
     .venv/bin/python benchmarks/serving.py            # everything, 10 s per run
-    .venv/bin/python benchmarks/serving.py --quick    # modelops only, 5 s per run
+    .venv/bin/python benchmarks/serving.py --quick    # modelops and its ceiling, 5 s per run
 
 Needs wrk (Debian: apt-get install wrk) and taskset (util-linux).
 """
@@ -210,13 +212,34 @@ def modelops(directory: Path, digest: str, bodies: dict[int, Path], seconds: int
     return result
 
 
+def ceiling(directory: Path, bodies: dict[int, Path], seconds: int) -> Result:
+    port = free_port()
+    command = [
+        sys.executable,
+        str(HERE / "onnx_ceiling.py"),
+        str(port),
+        str(directory / "model.onnx"),
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with running(command, f"{base}/v2/health/ready") as pid:
+        result = measure(
+            "aiohttp + onnxruntime, nothing else",
+            f"{base}/v2/models/cancer/infer",
+            pid,
+            bodies,
+            seconds,
+        )
+    result.note = "ceiling with the model"
+    return result
+
+
 def bare(bodies: dict[int, Path], seconds: int) -> Result:
     port = free_port()
     command = [sys.executable, str(HERE / "bare_server.py"), str(port)]
     base = f"http://127.0.0.1:{port}"
     with running(command, f"{base}/v2/health/ready") as pid:
         result = measure(
-            "bare aiohttp handler (ceiling)",
+            "bare aiohttp handler",
             f"{base}/v2/models/cancer/infer",
             pid,
             bodies,
@@ -280,7 +303,7 @@ def print_table(results: list[Result]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 s runs, modelops only")
+    parser.add_argument("--quick", action="store_true", help="5 s runs, modelops and ceiling")
     parser.add_argument("--seconds", type=int, help="seconds per measured run")
     args = parser.parse_args()
     seconds = args.seconds or (5 if args.quick else 10)
@@ -296,6 +319,7 @@ def main() -> int:
             bodies[batch] = directory / f"body-{batch}.json"
             bodies[batch].write_bytes(v2_body(features[:batch]))
         results = [modelops(directory, digest, bodies, seconds)]
+        results.append(ceiling(directory, bodies, seconds))
         if not args.quick:
             binary = ensure_mlserver()
             if binary is None:

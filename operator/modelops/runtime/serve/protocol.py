@@ -8,9 +8,10 @@ is understood in both directions, so Triton's client works with its defaults.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -42,8 +43,7 @@ class Limits:
     allow_non_finite: bool
 
 
-@dataclass(frozen=True)
-class InferRequest:
+class InferRequest(NamedTuple):
     """A validated request: arrays ready for onnxruntime and what to send back."""
 
     id: str | None
@@ -216,11 +216,19 @@ def _input_spec(entry: Mapping[str, Any], model: Model, seen: Mapping[str, Any])
 
 def _shape(entry: Mapping[str, Any], spec: TensorSpec) -> tuple[int, ...]:
     shape = entry.get("shape")
-    if not isinstance(shape, list) or not all(type(dim) is int and dim >= 0 for dim in shape):
+    if type(shape) is not list:
         raise bad_request(f"input '{spec.name}': 'shape' must be an array of non-negative integers")
-    if len(shape) != len(spec.shape) or any(
-        want not in (-1, got) for want, got in zip(spec.shape, shape, strict=True)
-    ):
+    for dim in shape:  # a plain loop: this runs on every request
+        if type(dim) is not int or dim < 0:
+            raise bad_request(
+                f"input '{spec.name}': 'shape' must be an array of non-negative integers"
+            )
+    matches = len(shape) == len(spec.shape)
+    if matches:
+        for want, got in zip(spec.shape, shape, strict=True):
+            if want != -1 and want != got:
+                matches = False
+    if not matches:
         raise bad_request(f"input '{spec.name}' has shape {list(spec.shape)}, got {shape}")
     return tuple(shape)
 
@@ -228,7 +236,7 @@ def _shape(entry: Mapping[str, Any], spec: TensorSpec) -> tuple[int, ...]:
 def _reject_non_finite(name: str, array: np.ndarray) -> None:
     # One reduction: a NaN or infinity makes the sum non-finite. A sum can also overflow
     # from finite values; only then are the values checked one by one.
-    if np.isfinite(array.sum(dtype=np.float64)):
+    if math.isfinite(np.add.reduce(array, axis=None)):
         return
     finite = np.isfinite(array)
     if not finite.all():
