@@ -107,6 +107,26 @@ def test_kubectl_scale_changes_the_number_of_serving_processes(
     cluster.wait_for("md", "breast-cancer", lambda o: o["status"].get("replicas") == 1)
 
 
+def test_an_autoscaler_and_budget_removed_from_the_spec_are_deleted(
+    cluster: Cluster, sample_version: dict[str, Any]
+) -> None:
+    cluster.wait_for("md", "breast-cancer", condition_is("Ready"))
+    extras = '{"spec": {"autoscaling": {"minReplicas": 1, "maxReplicas": 3}, "minAvailable": 1}}'
+    cluster.kubectl("patch", "md", "breast-cancer", "--type", "merge", "-p", extras)
+    hpa = cluster.wait_for("hpa", "breast-cancer", lambda o: True)
+    assert hpa["spec"]["maxReplicas"] == 3
+    cluster.wait_for("pdb", "breast-cancer", lambda o: o["spec"]["minAvailable"] == 1)
+
+    removed = '{"spec": {"autoscaling": null, "minAvailable": null}}'
+    cluster.kubectl("patch", "md", "breast-cancer", "--type", "merge", "-p", removed)
+    deadline = time.monotonic() + 60
+    left = ["hpa/breast-cancer", "pdb/breast-cancer"]
+    while left and time.monotonic() < deadline:
+        left = [o for o in left if cluster.kubectl("get", o, "--ignore-not-found").strip()]
+        time.sleep(0.5)
+    assert left == [], f"still there after the spec dropped them: {left}"
+
+
 class Load:
     """A steady request loop counting failures, as a client of the deployment would see them."""
 

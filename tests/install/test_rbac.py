@@ -34,7 +34,7 @@ OPERATOR_AGENTS = ("modelops-operator", "kopf/")
 UNEXERCISED = {
     rbac.Request(verb, "kopf.dev", "kopfpeerings"): "peering of a namespace-bound operator"
     for verb in ("list", "watch", "patch")
-}
+} | {rbac.Request("delete", "apps", "deployments"): "removing a canary (tests/e2e/test_serving.py)"}
 SERVICE_MONITOR_CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
@@ -210,6 +210,13 @@ class _Kubectl:
             time.sleep(0.5)
         raise AssertionError(f"{kind}/{name} not there in {timeout}s: {last.get('status')}")
 
+    def wait_gone(self, kind: str, name: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self("get", kind, name, "--ignore-not-found").strip():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{kind}/{name} still there after {timeout}s")
+            time.sleep(0.5)
+
 
 def _ready(obj: dict[str, Any]) -> bool:
     conditions = (obj.get("status") or {}).get("conditions") or []
@@ -291,6 +298,11 @@ def workload(tmp_path_factory: pytest.TempPathFactory) -> Workload:
             lambda md: (md["status"].get("lastRetraining") or {}).get("outcome") == "Promoted",
             150,
         )
+        # Dropping the optional children from the spec deletes them: the delete grants.
+        dropped = '{"spec":{"autoscaling":null,"minAvailable":null,"monitoring":null}}'
+        kubectl("patch", "md", name, "--type", "merge", "-p", dropped)
+        for kind in ("hpa", "pdb", "servicemonitors.monitoring.coreos.com"):
+            kubectl.wait_gone(kind, name, 60)
         with urllib.request.urlopen(f"http://127.0.0.1:{liveness}/healthz", timeout=5) as answer:
             assert answer.status == 200
     finally:

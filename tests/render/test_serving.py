@@ -87,3 +87,30 @@ def test_the_network_policy_admits_only_the_serving_port() -> None:
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     (rule,) = policy["spec"]["ingress"]
     assert rule == {"ports": [{"port": SETTINGS.serving_port, "protocol": "TCP"}]}
+
+
+def test_optional_children_are_rendered_when_asked_for_and_none_when_not() -> None:
+    asked = _spec(
+        autoscaling={"minReplicas": 1, "maxReplicas": 4},
+        minAvailable=1,
+        monitoring={"serviceMonitor": True},
+    )
+    children = serving.optional_children(OWNER, asked, service_monitors=True)
+    assert {kind for _, kind, _ in children} == {
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "ServiceMonitor",
+    }
+    assert all(rendered is not None for rendered in children.values())
+    for (api_version, kind, name), rendered in children.items():
+        assert rendered is not None
+        assert (rendered["apiVersion"], rendered["kind"], rendered["metadata"]["name"]) == (
+            api_version,
+            kind,
+            name,
+        )
+
+    plain = serving.optional_children(OWNER, _spec(), service_monitors=True)
+    assert len(plain) == 3 and all(rendered is None for rendered in plain.values())
+    # Without the Prometheus Operator's CRD there is no ServiceMonitor to create or delete.
+    assert len(serving.optional_children(OWNER, _spec(), service_monitors=False)) == 2

@@ -20,7 +20,7 @@ from modelops.controllers.context import (
     write_status,
 )
 from modelops.decide import modeldeployment as decide
-from modelops.decide.children import covers
+from modelops.decide.children import covers, owned_by
 from modelops.render import names, serving
 from modelops.render.jobs import Owner
 
@@ -72,13 +72,12 @@ async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
                 owner, spec, chosen.stable.served, ctx.settings, chosen.stable_replicas
             ),
         )
-        for extra in (serving.autoscaler(owner, spec), serving.disruption_budget(owner, spec)):
-            if extra is not None:
-                await _ensure(ctx, extra)
-        if spec.monitoring.service_monitor and await ctx.kube.kind_exists(
-            "monitoring.coreos.com/v1", "ServiceMonitor"
-        ):
-            await _ensure(ctx, serving.service_monitor(owner, spec))
+        monitors = await ctx.kube.kind_exists("monitoring.coreos.com/v1", "ServiceMonitor")
+        for key, rendered in serving.optional_children(owner, spec, monitors).items():
+            if rendered is not None:
+                await _ensure(ctx, rendered)
+            else:
+                await _absent(ctx, key, owner)
     canary_name = names.predictor(name, canary=True)
     if chosen.canary is not None:
         canary = await _ensure(
@@ -93,7 +92,7 @@ async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
             ),
         )
     else:
-        await ctx.kube.delete("apps/v1", "Deployment", namespace, canary_name)
+        await _absent(ctx, ("apps/v1", "Deployment", canary_name), owner)
 
     url = f"http://{name}.{namespace}.svc.cluster.local/v2/models/{spec.model}"
     new = decide.serving_status(
@@ -127,6 +126,17 @@ async def _ensure(ctx: Context, rendered: dict[str, Any]) -> dict[str, Any]:
     if live is not None and covers(live, rendered):
         return live
     return await ctx.kube.apply(rendered)
+
+
+async def _absent(ctx: Context, key: serving.ChildKey, owner: Owner) -> None:
+    """Delete the object ``key`` names if it exists and this ModelDeployment owns it.
+
+    A read first: the usual answer is "not there", and a GET is the cheaper way to hear it.
+    """
+    api_version, kind, name = key
+    live = await ctx.kube.find(api_version, kind, owner.namespace, name)
+    if live is not None and owned_by(live, owner.uid):
+        await ctx.kube.delete(api_version, kind, owner.namespace, name)
 
 
 async def _release(

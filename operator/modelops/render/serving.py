@@ -266,3 +266,25 @@ def service_monitor(owner: Owner, spec: ModelDeploymentSpec) -> dict[str, Any]:
             "endpoints": [{"port": HTTP, "path": "/metrics", "interval": "15s"}],
         },
     }
+
+
+#: (apiVersion, kind, name) of one object a ModelDeployment may own.
+ChildKey = tuple[str, str, str]
+
+
+def optional_children(
+    owner: Owner, spec: ModelDeploymentSpec, service_monitors: bool
+) -> dict[ChildKey, dict[str, Any] | None]:
+    """The objects a spec may or may not ask for: each rendered, or None when it does not.
+
+    None means "must not exist": an autoscaler, budget or ServiceMonitor left from an
+    earlier spec is deleted. ServiceMonitors appear only where their CRD is served.
+    """
+    children: dict[ChildKey, dict[str, Any] | None] = {
+        ("autoscaling/v2", "HorizontalPodAutoscaler", owner.name): autoscaler(owner, spec),
+        ("policy/v1", "PodDisruptionBudget", owner.name): disruption_budget(owner, spec),
+    }
+    if service_monitors:
+        monitor = service_monitor(owner, spec) if spec.monitoring.service_monitor else None
+        children[("monitoring.coreos.com/v1", "ServiceMonitor", owner.name)] = monitor
+    return children
