@@ -42,7 +42,10 @@ def main(args: argparse.Namespace) -> int:
 
         # One run, then the process exits: what the imports built lives until then, so the
         # cyclic collector is told not to rescan it (a full pass over it costs ~0.1 s).
-        gc.freeze()
+        # Once per process: a caller running many trainings in one process (the tests)
+        # must not have each run's garbage made permanent.
+        if not gc.get_freeze_count():
+            gc.freeze()
         result = trainer.train(spec.parse(args.spec), args.output, args.run)
     except errors.TrainError as error:
         return _fail(error.reason, str(error), error.exit_code)
