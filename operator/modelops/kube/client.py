@@ -12,6 +12,7 @@ import base64
 import json
 import ssl
 import tempfile
+import time
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -25,6 +26,8 @@ Obj = dict[str, Any]
 
 FIELD_MANAGER = "modelops"
 _RETRIED_STATUSES = (429, 500, 502, 503, 504)
+#: How long an answer of ``kind_exists`` is reused.
+KIND_CACHE_SECONDS = 60.0
 
 
 class Kube:
@@ -34,6 +37,7 @@ class Kube:
         self._session = session
         self._server = server.rstrip("/")
         self._retries = retries
+        self._kinds: dict[tuple[str, str], tuple[float, bool]] = {}
 
     @classmethod
     def connect(cls, info: kopf.ConnectionInfo) -> Self:
@@ -166,13 +170,24 @@ class Kube:
         return True
 
     async def kind_exists(self, api_version: str, kind: str) -> bool:
-        """Whether the server serves ``kind`` (e.g. the Prometheus Operator's CRDs)."""
+        """Whether the server serves ``kind`` (e.g. the Prometheus Operator's CRDs).
+
+        Asked on every reconcile, answered from the server at most once a minute: a CRD
+        installed or removed is seen within that time.
+        """
+        key = (api_version, kind)
+        now = time.monotonic()
+        cached = self._kinds.get(key)
+        if cached is not None and now - cached[0] < KIND_CACHE_SECONDS:
+            return cached[1]
         prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
         try:
             listing = await self._call("GET", prefix)
+            served = any(r.get("kind") == kind for r in listing.get("resources", []))
         except errors.NotFound:
-            return False
-        return any(r.get("kind") == kind for r in listing.get("resources", []))
+            served = False
+        self._kinds[key] = (now, served)
+        return served
 
 
 def _ssl_context(info: kopf.ConnectionInfo) -> ssl.SSLContext | bool:
