@@ -75,3 +75,9 @@ def test_irregular_data_is_refused_as_the_list_path_refuses_it(
     parsed = simdjson.Parser().parse(json.dumps(data).encode())
     with pytest.raises(tensors.TensorError, match=r"regular array|needs"):
         tensors.from_json("x", parsed, shape, "FP32")
+
+
+def test_an_array_where_the_first_number_belongs_is_refused() -> None:
+    parsed = simdjson.Parser().parse(b"[[1.0], 2.0]")
+    with pytest.raises(tensors.TensorError):
+        tensors.from_json("x", parsed, [2], "FP32")

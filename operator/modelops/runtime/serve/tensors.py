@@ -107,7 +107,12 @@ _BUFFER_DTYPES = {"d": np.dtype("<f8"), "i": np.dtype("<i8"), "u": np.dtype("<u8
 def _from_tape(
     data: simdjson.Array, shape: Sequence[int], dtype: np.dtype[Any]
 ) -> np.ndarray | None:
-    """``data`` as an array when it is regular and all of one numeric kind, else None."""
+    """``data`` as an array when it is regular and all of one numeric kind, else None.
+
+    Regularity is checked from lengths and first elements, not value by value: a
+    one-element array standing where a later number belongs (``[1.0, [2.0]]``) reads as
+    that number, where the list path would refuse it. Nothing else differs.
+    """
     kind = _TAPE_TYPES.get(dtype.kind)
     nested = len(data) > 0 and isinstance(data[0], simdjson.Array)
     if kind is None or (nested and not _regular(data, shape)):
@@ -132,8 +137,8 @@ def _regular(data: simdjson.Array, shape: Sequence[int]) -> bool:
     for depth, dim in enumerate(shape):
         if any(len(array) != dim for array in level):
             return False
-        if depth == len(shape) - 1:
-            return True
+        if depth == len(shape) - 1:  # the rows: numbers, not arrays
+            return not (len(level[0]) and isinstance(level[0][0], simdjson.Array))
         children = [child for array in level for child in array]
         level = [child for child in children if isinstance(child, simdjson.Array)]
         if len(level) != len(children):
