@@ -3,6 +3,8 @@
 One table of metrics per task, so the floors, the champion comparison and the
 report agree on what ``accuracy`` or ``rmse`` means. A metric that cannot be
 computed on a holdout (ROC AUC with one class present) is ``None``, not a guess.
+ROC AUC and log loss are the trainer's own functions (``runtime.train.metrics``), so
+they mean the same in a version's training status and in its scan.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from numpy.typing import NDArray
 
 from modelops.api.trainingrun import Task
 from modelops.runtime.scan.subject import Subject
+from modelops.runtime.train import metrics
 
 Metrics = dict[str, float | None]
 
@@ -66,21 +69,18 @@ def _averaged(name: str) -> Callable[[Subject], float]:
 
 
 def _roc_auc(s: Subject) -> float | None:
-    from sklearn.metrics import roc_auc_score
-
     probabilities = _probabilities(s)
     present = np.unique(s.y)
     if len(present) < 2 or (len(s.classes) > 2 and len(present) < len(s.classes)):
         return None
     if len(s.classes) == 2:
-        return float(roc_auc_score(s.y, probabilities[:, 1]))
-    return float(roc_auc_score(s.y, probabilities, multi_class="ovr", average="macro"))
+        return metrics.roc_auc(s.y == 1, probabilities[:, 1])
+    per_class = [metrics.roc_auc(s.y == k, probabilities[:, k]) for k in range(len(s.classes))]
+    return float(np.mean(per_class))
 
 
 def _log_loss(s: Subject) -> float:
-    probabilities = np.clip(_probabilities(s), 1e-15, 1.0)
-    rows = np.arange(len(s.y))
-    return float(-np.mean(np.log(probabilities[rows, s.y.astype(np.int64)])))
+    return metrics.log_loss(s.y.astype(np.int64), _probabilities(s))
 
 
 def _brier(s: Subject) -> float:

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from modelops.api.trainingrun import Task
 from modelops.api.validation import Finding, LeakagePolicy, Severity
 from modelops.runtime.scan.subject import Subject
-from modelops.runtime.train import hashing
+from modelops.runtime.train import hashing, metrics
 
 DETECTOR = "leakage"
 MAX_ROWS = 20_000
@@ -162,12 +162,10 @@ def _categorical_score(
 
 def _auc(y: NDArray[Any], scores: NDArray[np.float64]) -> float:
     """Mean one-vs-rest ROC AUC over the classes present (plain AUC when binary)."""
-    from sklearn.metrics import roc_auc_score
-
     if scores.shape[1] == 2:
-        return float(roc_auc_score(y == 1, scores[:, 1])) if len(np.unique(y)) == 2 else 0.5
+        return metrics.roc_auc(y == 1, scores[:, 1]) if len(np.unique(y)) == 2 else 0.5
     aucs = [
-        float(roc_auc_score(y == c, scores[:, c]))
+        metrics.roc_auc(y == c, scores[:, c])
         for c in range(scores.shape[1])
         if 0 < int((y == c).sum()) < len(y)
     ]
