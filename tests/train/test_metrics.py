@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as sk
 
-from modelops.api.trainingrun import Task
+from modelops.api.trainingrun import Task, key_metric
 from modelops.runtime.train import metrics
 
 
@@ -87,5 +87,5 @@ def test_regression_metrics_equal_sklearns(rows: int, seed: int, constant: bool)
 
 
 def test_the_key_metric_is_what_kubectl_shows() -> None:
-    assert metrics.key_metric(Task.CLASSIFICATION, {"accuracy": 0.96491}) == "accuracy=0.9649"
-    assert metrics.key_metric(Task.REGRESSION, {"r2": 0.5}) == "r2=0.5000"
+    assert key_metric(Task.CLASSIFICATION, {"accuracy": 0.96491}) == "accuracy=0.9649"
+    assert key_metric(Task.REGRESSION, {"r2": 0.5}) == "r2=0.5000"

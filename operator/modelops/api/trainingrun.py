@@ -6,6 +6,7 @@ ModelVersion carrying the model's digest, lineage and metrics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,18 @@ DATASET_URI = r"^(file|s3|gs|gcs|http|https|memory|builtin)://.+"
 class Task(StrEnum):
     CLASSIFICATION = "classification"
     REGRESSION = "regression"
+
+
+#: The headline metric of each task: what `kubectl get` shows and the champion is judged by.
+KEY_METRIC = {Task.CLASSIFICATION: "accuracy", Task.REGRESSION: "r2"}
+
+
+def key_metric(task: str, metrics: Mapping[str, float]) -> str | None:
+    """The headline metric as the operator shows it, e.g. ``accuracy=0.9650``; None if absent."""
+    name = KEY_METRIC[Task(task)]
+    if name not in metrics:
+        return None
+    return f"{name}={metrics[name]:.4f}"
 
 
 class EstimatorName(StrEnum):

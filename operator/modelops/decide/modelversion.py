@@ -12,20 +12,12 @@ from modelops.api.modelversion import (
     Stage,
     VersionPhase,
 )
-from modelops.api.trainingrun import Task
+from modelops.api.trainingrun import key_metric
 from modelops.api.validation import Finding
 from modelops.decide.jobs import JobState
 
 TERMINAL = (VersionPhase.VALIDATED, VersionPhase.REJECTED)
 MAX_FINDINGS = 20
-
-
-def key_metric(task: str, metrics: dict[str, float]) -> str | None:
-    """The headline metric: accuracy for classifiers, r2 for regressors."""
-    name = "accuracy" if task == Task.CLASSIFICATION else "r2"
-    if name not in metrics:
-        return None
-    return f"{name}={metrics[name]:.4f}"
 
 
 def scan_status(

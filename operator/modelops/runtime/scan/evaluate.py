@@ -29,11 +29,6 @@ def available(task: Task) -> list[str]:
     return sorted(_CLASSIFICATION if task == Task.CLASSIFICATION else _REGRESSION)
 
 
-def default_metric(task: Task) -> str:
-    """The headline metric: accuracy for classifiers, r2 for regressors."""
-    return "accuracy" if task == Task.CLASSIFICATION else "r2"
-
-
 def worse_by(metric: str, value: float, reference: float) -> float:
     """How much worse ``value`` is than ``reference`` (negative when it is better)."""
     return value - reference if metric in LOWER_IS_BETTER else reference - value

@@ -1,4 +1,4 @@
-"""Holdout metrics of a fitted model, and the one headline metric the operator shows.
+"""Holdout metrics of a fitted model.
 
 Classification: accuracy, f1 (binary: of the second class; multiclass: macro),
 roc_auc (binary; multiclass one-vs-rest, macro) and log_loss (estimators with
@@ -16,10 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from modelops.api.trainingrun import Task
-
-KEY_METRIC = {Task.CLASSIFICATION: "accuracy", Task.REGRESSION: "r2"}
 
 
 def classification(
@@ -88,12 +84,6 @@ def log_loss(truth: np.ndarray, probabilities: np.ndarray) -> float:
     eps = np.finfo(probabilities.dtype).eps
     chosen = probabilities[np.arange(truth.size), truth]
     return float(-np.mean(np.log(np.clip(chosen, eps, 1.0 - eps))))
-
-
-def key_metric(task: Task, values: dict[str, float]) -> str:
-    """The headline metric as the operator shows it, e.g. ``accuracy=0.9650``."""
-    name = KEY_METRIC[task]
-    return f"{name}={values[name]:.4f}"
 
 
 def _index(labels: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 
 import modelops
-from modelops.api.trainingrun import Task, TrainingRunSpec, task_of
+from modelops.api.trainingrun import Task, TrainingRunSpec, key_metric, task_of
 from modelops.drift import profile
 from modelops.runtime import artifacts
 from modelops.runtime.train import columns, datasets, estimators, export, hashing, metrics
@@ -49,7 +49,7 @@ class Result:
 
     task: Task
     metrics: dict[str, float]
-    key_metric: str
+    key_metric: str | None
     digest: str
     artifact_uri: str
     dataset_uri: str
@@ -127,7 +127,7 @@ def train(
             )
             details.update(export.check_parity(onnx_model, inputs, task, expected))
             values = _metrics(model, task, target[holdout_rows], expected, holdout_x)
-            key = metrics.key_metric(task, values)
+            key = key_metric(task, values)
             details.update(keyMetric=key)
 
         with steps.step("profile") as details:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modelops.api.trainingrun import Task
+from modelops.api.trainingrun import KEY_METRIC, Task
 from modelops.api.validation import ChampionPolicy, Finding, Severity
 from modelops.runtime.scan import evaluate
 from modelops.runtime.scan.detectors import floors
@@ -38,7 +38,7 @@ def compare(
     policy: ChampionPolicy,
 ) -> tuple[Comparison, list[Finding]]:
     """Compare on ``policy.metric``; a major finding when worse by more than the tolerance."""
-    metric = policy.metric or evaluate.default_metric(task)
+    metric = policy.metric or KEY_METRIC[task]
     ours, theirs = challenger.get(metric), champion.get(metric)
     if ours is None or theirs is None:
         comparison = Comparison(champion_name, metric, theirs, ours, None, champion)
