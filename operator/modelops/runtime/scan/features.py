@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-#: Name of the ONNX input holding the numeric features.
-NUMERIC_INPUT = "input"
+from modelops.runtime.contract import NUMERIC_INPUT
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,11 @@ from numpy.typing import NDArray
 
 from modelops.api.trainingrun import Task
 from modelops.runtime import artifacts
+from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
 from modelops.runtime.scan import errors
-from modelops.runtime.scan.features import NUMERIC_INPUT, Features
+from modelops.runtime.scan.features import Features
 from modelops.runtime.scan.manifest import label_text
 
-LABEL = "label"
-PROBABILITIES = "probabilities"
-VARIABLE = "variable"
 #: Rows sent to onnxruntime at once, to bound memory on large holdouts.
 BATCH = 65_536
 _CLASS_LABEL_ATTRIBUTES = ("classlabels_int64s", "classlabels_ints", "classlabels_strings")

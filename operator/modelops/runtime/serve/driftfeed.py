@@ -24,6 +24,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from modelops.drift import detector, profile
+from modelops.runtime.contract import NUMERIC_INPUT
 from modelops.runtime.serve.model import Model
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,6 @@ def _numeric_input(model: Model, width: int) -> str | None:
         for spec in model.inputs.values()
         if spec.datatype in ("FP32", "FP64") and len(spec.shape) == 2 and spec.shape[1] == width
     ]
-    if "input" in candidates:
-        return "input"
+    if NUMERIC_INPUT in candidates:
+        return NUMERIC_INPUT
     return candidates[0] if candidates else None

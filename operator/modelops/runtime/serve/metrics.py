@@ -30,6 +30,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from modelops.runtime.contract import LABEL
 from modelops.runtime.serve.model import TensorSpec
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -52,7 +53,7 @@ def prediction_output(outputs: Mapping[str, TensorSpec]) -> tuple[str, str] | No
     "variable"; an imported model is read by datatype: the first integer or string output is
     a label, else a float output of one value per row is a regression.
     """
-    label = outputs.get("label")
+    label = outputs.get(LABEL)
     if label is not None and label.datatype in CLASS_TYPES:
         return label.name, "class"
     for spec in outputs.values():

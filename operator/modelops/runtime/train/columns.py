@@ -18,10 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from modelops.api.trainingrun import Dataset, Task
+from modelops.runtime.contract import NUMERIC_INPUT
 from modelops.runtime.train.errors import InvalidDataset, InvalidSpec
-
-#: Name of the model's one float32 input holding every numeric feature.
-NUMERIC_INPUT = "input"
 
 
 class Feature(TypedDict):

@@ -31,14 +31,14 @@ from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 from sklearn.base import BaseEstimator
 
 from modelops.api.trainingrun import Task
+from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
 from modelops.runtime.train import estimators
-from modelops.runtime.train.columns import NUMERIC_INPUT, Schema
+from modelops.runtime.train.columns import Schema
 from modelops.runtime.train.errors import ExportMismatch
 
 PROBABILITY_TOLERANCE = 1e-4
 REGRESSION_RTOL = 1e-4
 REGRESSION_ATOL = 1e-3
-LABEL, PROBABILITIES, VARIABLE = "label", "probabilities", "variable"
 
 
 @dataclass(frozen=True)
