@@ -35,6 +35,11 @@ class PodFailure(Exception):
         return PERMANENT if self.permanent else RETRYABLE
 
 
+def failure(reason: str, message: str) -> dict[str, object]:
+    """The termination message of a pod that failed: its reason and what to fix."""
+    return {"ok": False, "reason": reason, "message": message}
+
+
 def write(data: bytes, environ: Mapping[str, str]) -> None:
     """Write ``data`` where Kubernetes reads it; skip where that is not possible.
 

@@ -73,7 +73,7 @@ def termination_message(result: ScanResult, report_uri: str, findings_uri: str) 
 
 def failure_message(error: ScanError) -> dict[str, Any]:
     """The termination message of a scan that could not run."""
-    return {"ok": False, "reason": error.reason, "message": str(error)[:2000]}
+    return termination.failure(error.reason, str(error)[:2000])
 
 
 def serialise(message: dict[str, Any]) -> str:

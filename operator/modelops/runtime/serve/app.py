@@ -182,12 +182,11 @@ class Routes:
                 )
         if (request.content_length or 0) > self._config.max_body_bytes:
             return error_response(413, self._too_large)
+        # No timer when the whole body came with the headers, as it usually does.
+        limit = None if request.content.is_eof() else self._config.body_timeout
         try:
-            if request.content.is_eof():  # the whole body came with the headers
+            async with asyncio.timeout(limit):
                 body = await request.read()
-            else:
-                async with asyncio.timeout(self._config.body_timeout):
-                    body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return error_response(413, self._too_large)
         except TimeoutError:

@@ -12,13 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from modelops.runtime import termination
-from modelops.runtime.termination import LIMIT, PATH_VARIABLE
+from modelops.runtime.termination import LIMIT, PATH_VARIABLE, failure
 
 __all__ = ["LIMIT", "PATH_VARIABLE", "encode", "failure", "write"]
-
-
-def failure(reason: str, message: str) -> dict[str, Any]:
-    return {"ok": False, "reason": reason, "message": message}
 
 
 def encode(summary: Mapping[str, Any]) -> bytes:
