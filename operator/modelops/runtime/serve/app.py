@@ -224,7 +224,7 @@ class Routes:
                 metrics.observe_values(predicted)
         drift = self._lifecycle.drift
         if drift is not None:
-            drift.observe(parsed.inputs, parsed.batch_size)
+            drift.observe(parsed.inputs)
         if self.payloads is not None:
             self.payloads.maybe_log(
                 parsed.id, parsed.inputs, dict(zip(names, arrays, strict=True)), parsed.batch_size

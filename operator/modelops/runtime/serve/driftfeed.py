@@ -1,10 +1,10 @@
 """Feeds served rows to the drift monitor and exports its report at scrape time.
 
-Per request, the rows are only appended to a buffer (a list append per input), so drift
-costs next to nothing on the hot path; the buffer goes to ``DriftMonitor.observe`` in
-blocks, and the report, the expensive part, is computed when Prometheus scrapes. The
-monitor keeps its own sliding window, so feeding it in blocks gives the same report as
-feeding it row by row.
+Per request, the rows are only appended to a buffer (a list append per input, see
+``blocks``), so drift costs next to nothing on the hot path; the buffer goes to
+``DriftMonitor.observe`` in blocks, and the report, the expensive part, is computed when
+Prometheus scrapes. The monitor keeps its own sliding window, so feeding it in blocks
+gives the same report as feeding it row by row.
 
 Which inputs are which features: the trainer's contract is one FP32 input with the numeric
 features as columns in the reference's ``numeric_features`` order, and one BYTES input per
@@ -15,6 +15,7 @@ categorical features.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -25,6 +26,7 @@ from prometheus_client.registry import Collector
 
 from modelops.drift import detector, profile
 from modelops.runtime.contract import NUMERIC_INPUT
+from modelops.runtime.serve.blocks import Blocks
 from modelops.runtime.serve.model import Model
 
 log = logging.getLogger(__name__)
@@ -56,36 +58,29 @@ class DriftFeed(Collector):
                 "numeric drift is not observed",
                 len(numeric),
             )
-        self._numeric: list[np.ndarray] = []
-        self._categorical: dict[str, list[np.ndarray]] = {
-            name: [] for name in self._categorical_inputs
+        self._numeric = Blocks(self._observe_numeric, BLOCK_ROWS)
+        self._categorical = {
+            name: Blocks(functools.partial(self._observe_categorical, name), BLOCK_ROWS)
+            for name in self._categorical_inputs
         }
-        self._buffered = 0
 
-    def observe(self, inputs: Mapping[str, np.ndarray], rows: int) -> None:
+    def observe(self, inputs: Mapping[str, np.ndarray]) -> None:
         """Remember the rows of one request (cheap; the monitor sees them later)."""
         if self._numeric_input is not None:
-            self._numeric.append(inputs[self._numeric_input])
-        for name in self._categorical_inputs:
-            self._categorical[name].append(inputs[name])
-        self._buffered += rows
-        if self._buffered >= BLOCK_ROWS:
-            self._hand_over()
+            self._numeric.add(inputs[self._numeric_input])
+        for name, blocks in self._categorical.items():
+            blocks.add(inputs[name])
 
-    def _hand_over(self) -> None:
-        if self._numeric:
-            block = np.concatenate(self._numeric).astype(np.float64, copy=False)
-            self._numeric.clear()
-            self._monitor.observe(block)
-        for name, parts in self._categorical.items():
-            if parts:
-                values = np.concatenate(parts).reshape(-1)
-                parts.clear()
-                self._monitor.observe_categorical(name, values.tolist())
-        self._buffered = 0
+    def _observe_numeric(self, block: np.ndarray) -> None:
+        self._monitor.observe(block.astype(np.float64, copy=False))
+
+    def _observe_categorical(self, name: str, block: np.ndarray) -> None:
+        self._monitor.observe_categorical(name, block.reshape(-1).tolist())
 
     def report(self) -> detector.DriftReport:
-        self._hand_over()
+        self._numeric.flush()
+        for blocks in self._categorical.values():
+            blocks.flush()
         return self._monitor.report()
 
     def collect(self) -> Iterator[Metric]:

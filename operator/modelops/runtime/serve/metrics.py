@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
@@ -31,6 +31,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricF
 from prometheus_client.registry import Collector
 
 from modelops.runtime.contract import LABEL
+from modelops.runtime.serve.blocks import Blocks
 from modelops.runtime.serve.model import TensorSpec
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -44,6 +45,8 @@ CLASS_TYPES = frozenset(
     {"BOOL", "BYTES", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
 )
 VALUE_TYPES = frozenset({"FP16", "FP32", "FP64"})
+#: Predicted rows counted at once.
+FOLD_ROWS = 4096
 
 
 def prediction_output(outputs: Mapping[str, TensorSpec]) -> tuple[str, str] | None:
@@ -100,10 +103,10 @@ class ServingMetrics:
         self._counts.batch.observe(rows)
 
     def observe_classes(self, labels: np.ndarray) -> None:
-        self._counts.pending_classes.add(labels)
+        self._counts.pending_classes.add(labels.reshape(-1))
 
     def observe_values(self, values: np.ndarray) -> None:
-        self._counts.pending_values.add(values)
+        self._counts.pending_values.add(values.reshape(-1))
 
     def set_ready(self, ready: bool) -> None:
         self._ready.set(1 if ready else 0)
@@ -144,36 +147,6 @@ class _Histogram:
         return family
 
 
-class _Pending:
-    """Predictions appended on the hot path, folded into their counts in blocks.
-
-    A request only appends its output array; every ``FOLD_ROWS`` rows, and before a scrape,
-    the block is counted at once, so the numpy calls are paid per block, not per request.
-    """
-
-    FOLD_ROWS = 4096
-
-    def __init__(self, fold: Callable[[np.ndarray], None]) -> None:
-        self._fold = fold
-        self._arrays: list[np.ndarray] = []
-        self._rows = 0
-
-    def add(self, values: np.ndarray) -> None:
-        if self._arrays and values.dtype != self._arrays[0].dtype:
-            self.flush()  # one block, one dtype: never a mix of numbers and strings
-        self._arrays.append(values)
-        self._rows += values.size
-        if self._rows >= self.FOLD_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._arrays:
-            block = np.concatenate([a.reshape(-1) for a in self._arrays])
-            self._arrays.clear()
-            self._rows = 0
-            self._fold(block)
-
-
 class _Counts(Collector):
     """Per-request series of one server, counted in plain Python and exported on scrape."""
 
@@ -184,8 +157,9 @@ class _Counts(Collector):
         self.latency = _Histogram(LATENCY_BUCKETS)
         self.batch = _Histogram(BATCH_BUCKETS)
         self.values = _Histogram(VALUE_BUCKETS)
-        self.pending_classes = _Pending(self._count_classes)
-        self.pending_values = _Pending(self.values.observe_many)
+        # Predictions are counted in blocks (see ``blocks``), not one request at a time.
+        self.pending_classes = Blocks(self._count_classes, FOLD_ROWS)
+        self.pending_values = Blocks(self.values.observe_many, FOLD_ROWS)
 
     def _count_classes(self, block: np.ndarray) -> None:
         values, counts = np.unique(block, return_counts=True)
