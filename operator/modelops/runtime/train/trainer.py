@@ -107,7 +107,8 @@ def train(
         )
         model = estimators.model(spec, schema)
         with steps.step("fit") as details:
-            _fit(model, _matrix(numeric, categorical, train_rows), target[train_rows])
+            fitted_categorical = {n: v[train_rows] for n, v in categorical.items()}
+            _fit(model, _model_input(numeric[train_rows], fitted_categorical), target[train_rows])
             details.update(estimator=spec.estimator.name)
             if estimators.scaling_skipped(spec):
                 details.update(
@@ -120,11 +121,11 @@ def train(
             details.update(bytes=len(onnx_model))
 
         with steps.step("parity") as details:
-            holdout_x = _matrix(numeric, categorical, holdout_rows)
+            held_numeric = numeric[holdout_rows]
+            held_categorical = {n: v[holdout_rows] for n, v in categorical.items()}
+            holdout_x = _model_input(held_numeric, held_categorical)
             expected = _expected(model, holdout_x)
-            inputs = export.feeds(
-                numeric[holdout_rows], {n: v[holdout_rows] for n, v in categorical.items()}
-            )
+            inputs = export.feeds(held_numeric, held_categorical)
             details.update(export.check_parity(onnx_model, inputs, task, expected))
             values = _metrics(model, task, target[holdout_rows], expected, holdout_x)
             key = key_metric(task, values)
@@ -299,11 +300,11 @@ def _reference(
     )
 
 
-def _matrix(numeric: np.ndarray, categorical: dict[str, np.ndarray], rows: np.ndarray) -> Any:
+def _model_input(numeric: np.ndarray, categorical: dict[str, np.ndarray]) -> Any:
     """Rows as the model is fitted on them: float32, or an object matrix with categories."""
     if not categorical:
-        return numeric[rows]
-    return np.column_stack([numeric[rows].astype(object), *(v[rows] for v in categorical.values())])
+        return numeric
+    return np.column_stack([numeric.astype(object), *categorical.values()])
 
 
 def _fit(model: BaseEstimator, x: Any, y: np.ndarray) -> None:
