@@ -52,7 +52,9 @@ class Feature:
     edges: FloatArray
     """Inner edges of the PSI bins, a subset of ``grid``."""
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
+        """Raise ValueError unless the summary is consistent (``fit``'s always is; one read
+        from reference.json may not be)."""
         where = f"numeric feature {self.name!r}"
         if self.grid.size < 1 or not np.all(np.isfinite(self.grid)):
             raise ValueError(f"{where}: grid must be a non-empty list of finite numbers")
@@ -79,23 +81,22 @@ class Feature:
         )
 
 
-def fit(name: str, values: FloatArray, bins: int) -> Feature:
-    """Summarise one reference column (non-finite values are counted, then left out)."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+def fit(name: str, ordered: FloatArray, missing: int, bins: int) -> Feature:
+    """Summarise one reference column from its finite values sorted ascending; ``missing``
+    counts the non-finite values left out of them."""
+    if ordered.size == 0:
         raise ValueError(f"numeric feature {name!r} has no finite values")
     per_bin = -(-GRID // bins)
-    ordered = np.sort(finite)
     raw = ordered[_inverted_cdf(ordered.size, np.linspace(0.0, 1.0, bins * per_bin + 1))]
     grid = _distinct(raw)
     below = np.searchsorted(ordered, grid, side="left")
-    grid_counts = np.diff(np.concatenate([[0], below, [finite.size]])).astype(np.int64)
+    grid_counts = np.diff(np.concatenate([[0], below, [ordered.size]])).astype(np.int64)
     edges = psi.merge_empty(grid, grid_counts, _distinct(raw[per_bin:-1:per_bin]))
     return Feature(
         name=name,
-        mean=float(finite.mean()),
-        std=float(finite.std()),
-        missing=int(values.size - finite.size),
+        mean=float(ordered.mean()),
+        std=float(ordered.std()),
+        missing=missing,
         grid=grid,
         grid_counts=grid_counts,
         edges=edges,

@@ -101,17 +101,24 @@ class Model:
         return np.asarray(z, dtype=np.float64)
 
 
-def fit(rows: FloatArray, seed: int) -> Model | None:
-    """Fit on the complete reference rows ``[rows, features]``; None if too few of them."""
+def fit(rows: FloatArray, seed: int, ordered: FloatArray | None = None) -> Model | None:
+    """Fit on the complete reference rows ``[rows, features]``; None if too few of them.
+
+    ``ordered``, when the caller has it, is ``rows`` sorted within each feature, as
+    ``[features, rows]``; it saves sorting them again.
+    """
     count, d = rows.shape
     if d < 2 or count < MIN_ROWS:
         return None
-    low, high = _quantiles(rows, np.array([CLIP, 1.0 - CLIP]))
+    if ordered is None:
+        ordered = np.sort(rows.T, axis=1)
+    low, high = _quantiles(ordered, np.array([CLIP, 1.0 - CLIP]))
     clipped = np.clip(rows, low, high)
     center = clipped.mean(axis=0)
-    spread = clipped.std(axis=0)
+    centred = clipped - center
+    spread = np.sqrt((centred * centred).mean(axis=0))  # clipped.std(axis=0), reusing centred
     scale = np.where(spread > 0, spread, 1.0)
-    standard = (clipped - center) / scale
+    standard = centred / scale
     order = np.random.default_rng(seed).permutation(count)
     fitting, calibration = standard[order[: count // 2]], standard[order[count // 2 :]]
     eigenvalues, eigenvectors = np.linalg.eigh(fitting.T @ fitting / fitting.shape[0])
@@ -140,12 +147,13 @@ def fit(rows: FloatArray, seed: int) -> Model | None:
     return replace(model, error_mean=float(errors.mean()), error_var=float(errors.var()))
 
 
-def _quantiles(rows: FloatArray, q: FloatArray) -> FloatArray:
-    """Per-column quantiles ``[len(q), features]``, linearly interpolated as ``np.quantile``
-    does by default; one sort serves both, which is faster than its partitions."""
-    ordered = np.sort(rows, axis=0)
-    position = q * (rows.shape[0] - 1)
+def _quantiles(ordered: FloatArray, q: FloatArray) -> FloatArray:
+    """Per-feature quantiles ``[len(q), features]`` of ``ordered`` (``[features, rows]``,
+    sorted within each feature), linearly interpolated as ``np.quantile`` does by default."""
+    count = ordered.shape[1]
+    position = q * (count - 1)
     below = np.floor(position).astype(np.int64)
-    above = np.minimum(below + 1, rows.shape[0] - 1)
-    fraction = (position - below)[:, None]
-    return np.asarray(ordered[below] + fraction * (ordered[above] - ordered[below]))
+    above = np.minimum(below + 1, count - 1)
+    fraction = position - below
+    low, high = ordered[:, below].T, ordered[:, above].T
+    return np.asarray(low + fraction[:, None] * (high - low))

@@ -143,14 +143,26 @@ def build_reference(
     if rows < MIN_ROWS:
         raise ValueError(f"a reference needs at least {MIN_ROWS} rows, got {rows}")
     numeric = [name for name in columns if name not in categorical]
-    matrix = (
-        np.column_stack([_numeric(name, columns[name]) for name in numeric])
+    # Feature-major, so each feature's values are contiguous for its sort.
+    by_feature = (
+        np.stack([_numeric(name, columns[name]) for name in numeric])
         if numeric
-        else np.empty((rows, 0))
+        else np.empty((0, rows))
     )
-    features = tuple(marginal.fit(name, matrix[:, i], bins) for i, name in enumerate(numeric))
+    matrix = by_feature.T
+    # One sort per feature serves its marginal summary and, when every row is complete,
+    # the multivariate clip bounds; non-finite values sort to the ends and are left out.
+    ordered = np.sort(by_feature, axis=1)
+    finite = np.isfinite(ordered)
+    features = tuple(
+        marginal.fit(name, ordered[i][finite[i]], rows - int(finite[i].sum()), bins)
+        for i, name in enumerate(numeric)
+    )
     categories = tuple(categorical_drift.fit(n, columns[n]) for n in columns if n in categorical)
-    model = multivariate.fit(matrix[np.isfinite(matrix).all(axis=1)], seed)
+    if finite.all():
+        model = multivariate.fit(matrix, seed, ordered)
+    else:
+        model = multivariate.fit(matrix[np.isfinite(matrix).all(axis=1)], seed)
     marginals = marginal.Marginals(features)
     thresholds = scores.Thresholds.for_tests(
         false_alarm_rate, _tests(marginals, categories, model), model.pairs if model else 0
@@ -257,6 +269,7 @@ def _read_numeric(item: Any, i: int) -> marginal.Feature:
         grid_counts=_array(item, "grid_counts", where, np.int64),
         edges=_array(item, "edges", where, np.float64),
     )
+    feature.check()
     if _array(item, "counts", where, np.int64).tolist() != feature.counts.tolist():
         raise ValueError(f"{where}.counts do not add up from grid_counts over edges")
     return feature

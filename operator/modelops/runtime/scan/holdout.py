@@ -103,6 +103,6 @@ def _read_table(uri: str) -> Any:
     try:
         if uri.lower().endswith(".csv"):
             return pyarrow.csv.read_csv(pa.BufferReader(data))
-        return pyarrow.parquet.read_table(pa.BufferReader(data))
+        return pyarrow.parquet.ParquetFile(pa.BufferReader(data)).read()
     except pa.ArrowException as error:
         raise InvalidHoldout(f"{uri} cannot be read: {error}") from error

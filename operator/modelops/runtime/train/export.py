@@ -32,7 +32,7 @@ from sklearn.base import BaseEstimator
 
 from modelops.api.trainingrun import Task
 from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
-from modelops.runtime.train import estimators
+from modelops.runtime.train import estimators, opsets
 from modelops.runtime.train.columns import Schema
 from modelops.runtime.train.errors import ExportMismatch
 
@@ -59,7 +59,8 @@ def convert(fitted: BaseEstimator, schema: Schema, task: Task) -> bytes:
     if task == Task.CLASSIFICATION:
         options[id(estimators.final_estimator(fitted))] = {"zipmap": False}
     try:
-        onnx_model = to_onnx(fitted, initial_types=types, options=options)
+        with opsets.lazy_versions():
+            onnx_model = to_onnx(fitted, initial_types=types, options=options)
     except Exception as error:
         name = type(estimators.final_estimator(fitted)).__name__
         detail = str(error).splitlines()[0][:120]

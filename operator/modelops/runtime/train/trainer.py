@@ -8,6 +8,7 @@ seconds, details) through the ``progress`` callable, stdout by default.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import time
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import onnxruntime
@@ -24,19 +25,32 @@ import skl2onnx
 import sklearn
 from pyarrow import parquet
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 
 import modelops
 from modelops.api.trainingrun import Task, TrainingRunSpec, key_metric, task_of
 from modelops.drift import profile
 from modelops.runtime import artifacts
-from modelops.runtime.train import columns, datasets, estimators, export, hashing, metrics
+from modelops.runtime.train import (
+    columns,
+    datasets,
+    estimators,
+    export,
+    hashing,
+    metrics,
+    split,
+)
 from modelops.runtime.train.errors import InvalidDataset, TrainError
 
 Progress = Callable[[Mapping[str, Any]], None]
 
 #: Most training rows the drift reference is built from (a seeded sample beyond that).
 REFERENCE_ROWS = 20_000
+#: From this many rows the drift reference, row hashes and holdout are built on a second
+#: thread during the fit. Below it they take ~15 ms, less than what two threads contending
+#: for the GIL (and for the cores BLAS spins on) add to a fit that short.
+SIDE_THREAD_ROWS = 50_000
+
+T = TypeVar("T")
 
 
 def print_progress(line: Mapping[str, Any]) -> None:
@@ -99,41 +113,43 @@ def train(
         details.update(train=len(train_rows), holdout=len(holdout_rows))
 
     # What the drift monitor, the scanner and the leakage check need from the data does not
-    # depend on the model: it is built on a second thread while this one fits and exports
-    # (numpy, Arrow and hashlib release the GIL for their heavy work).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile") as pool:
-        side = pool.submit(
+    # depend on the model: on large data it is built on a second thread while this one fits
+    # and exports (numpy, Arrow and hashlib release the GIL for their heavy work).
+    side = _started(
+        functools.partial(
             _side_artifacts, spec, table, schema, numeric, categorical, train_rows, holdout_rows
-        )
-        model = estimators.model(spec, schema)
-        with steps.step("fit") as details:
-            fitted_categorical = {n: v[train_rows] for n, v in categorical.items()}
-            _fit(model, _model_input(numeric[train_rows], fitted_categorical), target[train_rows])
-            details.update(estimator=spec.estimator.name)
-            if estimators.scaling_skipped(spec):
-                details.update(
-                    note="scaling skipped: tree models are unaffected by it, and it would make "
-                    "the ONNX export disagree at split thresholds"
-                )
+        ),
+        table.num_rows,
+    )
+    model = estimators.model(spec, schema)
+    with steps.step("fit") as details:
+        fitted_categorical = {n: v[train_rows] for n, v in categorical.items()}
+        _fit(model, _model_input(numeric[train_rows], fitted_categorical), target[train_rows])
+        details.update(estimator=spec.estimator.name)
+        if estimators.scaling_skipped(spec):
+            details.update(
+                note="scaling skipped: tree models are unaffected by it, and it would make "
+                "the ONNX export disagree at split thresholds"
+            )
 
-        with steps.step("export") as details:
-            onnx_model = export.convert(model, schema, task)
-            details.update(bytes=len(onnx_model))
+    with steps.step("export") as details:
+        onnx_model = export.convert(model, schema, task)
+        details.update(bytes=len(onnx_model))
 
-        with steps.step("parity") as details:
-            held_numeric = numeric[holdout_rows]
-            held_categorical = {n: v[holdout_rows] for n, v in categorical.items()}
-            holdout_x = _model_input(held_numeric, held_categorical)
-            expected = _expected(model, holdout_x)
-            inputs = export.feeds(held_numeric, held_categorical)
-            details.update(export.check_parity(onnx_model, inputs, task, expected))
-            values = _metrics(model, task, target[holdout_rows], expected, holdout_x)
-            key = key_metric(task, values)
-            details.update(keyMetric=key)
+    with steps.step("parity") as details:
+        held_numeric = numeric[holdout_rows]
+        held_categorical = {n: v[holdout_rows] for n, v in categorical.items()}
+        holdout_x = _model_input(held_numeric, held_categorical)
+        expected = _expected(model, holdout_x)
+        inputs = export.feeds(held_numeric, held_categorical)
+        details.update(export.check_parity(onnx_model, inputs, task, expected))
+        values = _metrics(model, task, target[holdout_rows], expected, holdout_x)
+        key = key_metric(task, values)
+        details.update(keyMetric=key)
 
-        with steps.step("profile") as details:
-            reference, train_hashes, holdout = side.result()
-            details.update(reference=reference.rows, window=reference.window)
+    with steps.step("profile") as details:
+        reference, train_hashes, holdout = side()
+        details.update(reference=reference.rows, window=reference.window)
 
     with steps.step("write") as details:
         written = {
@@ -237,25 +253,26 @@ class _Steps:
 
 def _split(spec: TrainingRunSpec, task: Task, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Seeded holdout split, stratified for classifiers; both halves keep the data's order."""
-    rows = np.arange(len(target))
-    try:
-        train_rows, holdout_rows = train_test_split(
-            rows,
-            test_size=spec.dataset.holdout_fraction,
-            random_state=spec.dataset.seed,
-            stratify=target if task == Task.CLASSIFICATION else None,
-        )
-    except ValueError as error:
-        raise InvalidDataset(
-            f"cannot hold out {spec.dataset.holdout_fraction:g} of {len(target)} rows: {error}; "
-            "add rows (every class needs at least 2) or change dataset.holdoutFraction"
-        ) from None
+    train_rows, holdout_rows = split.holdout(
+        target, spec.dataset.holdout_fraction, spec.dataset.seed, task == Task.CLASSIFICATION
+    )
     if len(train_rows) < profile.MIN_ROWS:
         raise InvalidDataset(
             f"only {len(train_rows)} training rows after the holdout split; "
             f"the drift reference needs at least {profile.MIN_ROWS}: add rows"
         )
-    return np.sort(train_rows), np.sort(holdout_rows)
+    return train_rows, holdout_rows
+
+
+def _started(work: Callable[[], T], rows: int) -> Callable[[], T]:
+    """``work``'s result, to be asked for later: begun now on a thread when the data is
+    large, else done on this thread when asked for."""
+    if rows < SIDE_THREAD_ROWS:
+        return work
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile")
+    future = pool.submit(work)
+    pool.shutdown(wait=False)
+    return future.result
 
 
 def _side_artifacts(
