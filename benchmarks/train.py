@@ -38,7 +38,7 @@ ESTIMATORS: dict[str, dict[str, int]] = {
 #: (estimator, rows, how many times each side runs: the fastest run counts). The forest
 #: stops at 100k rows: at 1M its fit alone takes minutes per run.
 CASES = [
-    ("LogisticRegression", 10_000, 5),
+    ("LogisticRegression", 10_000, 9),
     ("LogisticRegression", 100_000, 3),
     ("LogisticRegression", 1_000_000, 2),
     ("RandomForestClassifier", 10_000, 3),
@@ -156,9 +156,11 @@ def main() -> None:
             if not data.exists():
                 make_data(rows, data)
             peer, ours = [], []
-            for _ in range(repeats):  # interleaved, so a busy moment hits both sides
-                peer.append(measure("baseline", estimator, data, Path(tmp) / "peer"))
-                ours.append(measure("trainer", estimator, data, Path(tmp) / f"run-{rows}"))
+            for i in range(repeats):  # interleaved, so a busy moment hits both sides
+                # A fresh directory each run, as a new TrainingRun gets: writing over last
+                # run's files would make the filesystem flush them first (ext4 auto_da_alloc).
+                peer.append(measure("baseline", estimator, data, Path(tmp) / f"peer-{rows}-{i}"))
+                ours.append(measure("trainer", estimator, data, Path(tmp) / f"run-{rows}-{i}"))
             peer_s = min(r["seconds"] for r in peer)
             ours_s = min(r["seconds"] for r in ours)
             print(

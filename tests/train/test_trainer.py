@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime
@@ -14,7 +16,7 @@ import pytest
 from pyarrow import parquet
 
 from modelops.drift import profile
-from modelops.runtime.train import hashing
+from modelops.runtime.train import hashing, trainer
 
 from .conftest import Train
 
@@ -185,6 +187,30 @@ def test_the_same_spec_trains_the_same_model(train: Train) -> None:
 
     assert first["digest"] == second["digest"]
     assert first["datasetDigest"] == second["datasetDigest"]
+
+
+def test_large_data_builds_the_profile_on_a_thread_with_the_same_artifacts(
+    train: Train, output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = {"uri": "builtin://synthetic?rows=2000&features=6&seed=2"}
+    assert train(dataset=dataset)[0] == 0
+    inline = {name: (output / name).read_bytes() for name in ARTIFACTS[:4]}
+
+    # As if the data were large: the profile is built beside the fit, BLAS on one thread.
+    monkeypatch.setattr(trainer, "SIDE_THREAD_ROWS", 1)
+    built_on: list[str] = []
+    genuine = trainer._side_artifacts
+
+    def recorded(*args: Any) -> Any:
+        built_on.append(threading.current_thread().name)
+        return genuine(*args)
+
+    monkeypatch.setattr(trainer, "_side_artifacts", recorded)
+    assert train(dataset=dataset)[0] == 0
+    threaded = {name: (output / name).read_bytes() for name in ARTIFACTS[:4]}
+
+    assert built_on and built_on[0].startswith("profile")
+    assert threaded == inline
 
 
 def test_scaling_before_a_forest_is_skipped_so_the_export_matches(
