@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from aiohttp.test_utils import TestClient
 
+from modelops.runtime.serve.app import LIFECYCLE
 from tests.serve.conftest import Served
 
 Client = TestClient[Any, Any]
@@ -77,3 +78,23 @@ async def test_a_request_without_content_type_is_served(client: Client, served: 
         skip_auto_headers=["Content-Type"],
     )
     assert response.status == 200
+
+
+async def test_a_draining_server_tells_clients_to_reconnect_elsewhere(
+    client: Client, served: Served, body: Body
+) -> None:
+    request = body(served.features[:1])
+    before = await client.post("/v2/models/cancer/infer", json=request)
+    assert before.status == 200
+    assert before.headers.get("Connection", "").lower() != "close"
+
+    client.server.app[LIFECYCLE].begin_drain()
+
+    # Accepted requests are still answered, each with "Connection: close" so that a
+    # keep-alive client sends the next one to another replica.
+    during = await client.post("/v2/models/cancer/infer", json=request)
+    assert during.status == 200
+    assert during.headers["Connection"].lower() == "close"
+    ready = await client.get("/v2/health/ready")
+    assert ready.status == 503
+    assert ready.headers["Connection"].lower() == "close"

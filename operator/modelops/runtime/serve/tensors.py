@@ -69,7 +69,7 @@ def from_json(name: str, data: Any, shape: Sequence[int], datatype: str) -> np.n
     """
     dtype = NUMPY_DTYPES[datatype]
     if isinstance(data, simdjson.Array):
-        fast = _from_tape(data, shape, dtype)
+        fast = from_tape(data, shape, dtype)
         if fast is not None:
             return fast
         data = data.as_list()
@@ -104,7 +104,7 @@ _TAPE_TYPES: dict[str, Literal["d", "i", "u"]] = {"f": "d", "i": "i", "u": "u"}
 _BUFFER_DTYPES = {"d": np.dtype("<f8"), "i": np.dtype("<i8"), "u": np.dtype("<u8")}
 
 
-def _from_tape(
+def from_tape(
     data: simdjson.Array, shape: Sequence[int], dtype: np.dtype[Any]
 ) -> np.ndarray | None:
     """``data`` as an array when it is regular and all of one numeric kind, else None.
