@@ -12,6 +12,7 @@ import enum
 import logging
 import time
 
+from modelops.runtime import heap
 from modelops.runtime.serve import loading
 from modelops.runtime.serve.config import ServeConfig
 from modelops.runtime.serve.driftfeed import DriftFeed
@@ -75,6 +76,7 @@ class Lifecycle:
         if drift is not None:
             self.drift = drift
             self._metrics.register(drift)
+        heap.freeze_once()  # what loading built lives as long as the process
         if self.phase is Phase.LOADING:
             self.phase = Phase.READY
             self.reason = "ready"

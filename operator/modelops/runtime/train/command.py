@@ -13,14 +13,12 @@ TrainingFailed).
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 
+from modelops.runtime import heap
 from modelops.runtime.termination import RETRYABLE
 from modelops.runtime.train import errors, termination
-
-_frozen = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,15 +40,8 @@ def main(args: argparse.Namespace) -> int:
         # scikit-learn, skl2onnx and onnxruntime load here, not when `modelops --help` runs.
         from modelops.runtime.train import spec, trainer
 
-        # One run, then the process exits: what the imports built lives until then, so the
-        # cyclic collector is told not to rescan it (a full pass over it costs ~0.1 s).
-        # Once per process: a caller running many trainings in one process (the tests)
-        # must not have each run's garbage made permanent. (A flag, not gc.get_freeze_count,
-        # which counts the frozen objects one by one: ~13 ms over a frozen import heap.)
-        global _frozen
-        if not _frozen:
-            gc.freeze()
-            _frozen = True
+        # One run, then the process exits: what the imports built lives until then.
+        heap.freeze_once()
         result = trainer.train(spec.parse(args.spec), args.output, args.run)
     except errors.TrainError as error:
         return _fail(error.reason, str(error), error.exit_code)
