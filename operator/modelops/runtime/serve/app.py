@@ -179,11 +179,12 @@ class Routes:
                 )
         if (request.content_length or 0) > self._config.max_body_bytes:
             return error_response(413, self._too_large)
-        # No timer when the whole body came with the headers, as it usually does.
-        limit = None if request.content.is_eof() else self._config.body_timeout
         try:
-            async with asyncio.timeout(limit):
+            if request.content.is_eof():  # the whole body came with the headers, as usual
                 body = await request.read()
+            else:
+                async with asyncio.timeout(self._config.body_timeout):
+                    body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return error_response(413, self._too_large)
         except TimeoutError:
@@ -271,6 +272,10 @@ def create_app(config: ServeConfig) -> web.Application:
     app[LIFECYCLE] = lifecycle
     model = "/v2/models/{name}"
     versioned = "/v2/models/{name}/versions/{version}"
+    # aiohttp tries the routes under /v2/models in the order they were added, a regular
+    # expression each: infer, the one on the hot path, comes first.
+    for prefix in (model, versioned):
+        app.router.add_post(f"{prefix}/infer", routes.infer)
     app.router.add_get("/v2/health/live", routes.live)
     app.router.add_get("/v2/health/ready", routes.ready)
     app.router.add_get("/v2", routes.server_metadata)
@@ -279,7 +284,6 @@ def create_app(config: ServeConfig) -> web.Application:
     for prefix in (model, versioned):
         app.router.add_get(prefix, routes.model_metadata)
         app.router.add_get(f"{prefix}/ready", routes.model_ready)
-        app.router.add_post(f"{prefix}/infer", routes.infer)
     app.router.add_get("/metrics", routes.metrics)
 
     async def start(app: web.Application) -> Any:
