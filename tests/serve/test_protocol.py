@@ -107,3 +107,29 @@ def test_the_plain_request_most_clients_send_takes_the_shortcut(model: Model) ->
     assert request.inputs["input"].shape == (2, 30)
     assert request.inputs["input"].dtype == np.float32
     assert (request.id, request.outputs, request.batch_size) == ("a", list(model.outputs), 2)
+
+
+def test_requests_share_one_parser_even_after_a_bad_one(model: Model) -> None:
+    good = orjson.dumps(
+        {"inputs": [{"name": "input", "shape": [1, 30], "datatype": "FP32", "data": ROW}]}
+    )
+    bad = orjson.dumps(
+        {"inputs": [{"name": "input", "shape": [1, 30], "datatype": "FP32", "data": ROW[:-1]}]}
+    )
+    protocol.parse_infer_request(good, None, model, LIMITS)
+    shared = protocol._parsers.shared
+
+    with pytest.raises(protocol.InferenceError, match="needs 30 values"):
+        protocol.parse_infer_request(bad, None, model, LIMITS)
+    protocol.parse_infer_request(good, None, model, LIMITS)
+
+    # Nothing simdjson made outlived its request, not even through the error's traceback.
+    assert protocol._parsers.shared is shared
+
+
+def test_a_document_still_in_use_gets_the_next_request_a_parser_of_its_own() -> None:
+    kept = protocol._parse(b'{"inputs": [1]}')
+    again = protocol._parse(b'{"inputs": [2]}')
+
+    assert kept["inputs"][0] == 1
+    assert again["inputs"][0] == 2

@@ -162,10 +162,41 @@ def _plain_request(document: simdjson.Object, model: Model, limits: Limits) -> I
     )
 
 
+#: Bodies up to this size share one parser, so its buffers are allocated once: a fresh
+#: parser per request doubled the parse of a batch of 64 (76 against 39 us). A larger body
+#: gets a parser of its own, so the server does not keep buffers that size.
+SHARED_PARSER_BYTES = 1 << 20
+
+
+class _Parsers:
+    """simdjson parsers: one shared for ordinary bodies, a fresh one when that is busy."""
+
+    def __init__(self) -> None:
+        self.shared = simdjson.Parser()
+
+    def parse(self, header: bytes) -> Any:
+        if len(header) > SHARED_PARSER_BYTES:
+            return simdjson.Parser().parse(header)
+        try:
+            return self.shared.parse(header)
+        except RuntimeError:
+            # simdjson refuses to reuse a parser while anything still refers to its last
+            # document (a traceback kept alive, say); that one is left to it.
+            self.shared = simdjson.Parser()
+            return self.shared.parse(header)
+
+
+_parsers = _Parsers()
+
+
 def _parse(header: bytes) -> Any:
-    """The body as simdjson parsed it, or None when simdjson refuses it."""
+    """The body as simdjson parsed it, or None when simdjson refuses it.
+
+    Whatever it returns must be let go of before the next request is parsed (nothing
+    simdjson made outlives ``parse_infer_request``), or that request pays for a new parser.
+    """
     try:
-        return simdjson.Parser().parse(header)
+        return _parsers.parse(header)
     except (ValueError, RuntimeError):
         return None
 
