@@ -39,13 +39,18 @@ def versions(domain: str, op_type: str) -> list[int] | None:
 class _Table(dict[tuple[str, str], list[int]]):
     """The mapping skl2onnx reads with ``get((domain, op_type))``, filled on demand."""
 
+    def __missing__(self, key: tuple[str, str]) -> list[int]:
+        found = versions(*key)
+        if found is None:
+            raise KeyError(key)
+        self[key] = found
+        return found
+
     def get(self, key: tuple[str, str], default: Any = None) -> Any:
-        if key not in self:
-            found = versions(*key)
-            if found is None:
-                return default
-            self[key] = found
-        return self[key]
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 def _build(container: Any) -> None:
