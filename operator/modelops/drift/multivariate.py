@@ -113,14 +113,18 @@ def fit(rows: FloatArray, seed: int, ordered: FloatArray | None = None) -> Model
     if ordered is None:
         ordered = np.sort(rows.T, axis=1)
     low, high = _quantiles(ordered, np.array([CLIP, 1.0 - CLIP]))
-    clipped = np.clip(rows, low, high)
-    center = clipped.mean(axis=0)
-    centred = clipped - center
-    spread = np.sqrt((centred * centred).mean(axis=0))  # clipped.std(axis=0), reusing centred
+    # In place where it can be: each fresh array of this size is page faults in a new process.
+    standard = np.clip(rows, low, high)
+    center = standard.mean(axis=0)
+    standard -= center
+    squares = standard * standard
+    spread = np.sqrt(squares.mean(axis=0))  # the clipped rows' std
     scale = np.where(spread > 0, spread, 1.0)
-    standard = centred / scale
-    order = np.random.default_rng(seed).permutation(count)
-    fitting, calibration = standard[order[: count // 2]], standard[order[count // 2 :]]
+    standard /= scale
+    squares /= scale * scale
+    # Rows in a seeded random order: the first half fits the components, the rest calibrates.
+    shuffled = standard[np.random.default_rng(seed).permutation(count)]
+    fitting, calibration = shuffled[: count // 2], shuffled[count // 2 :]
     eigenvalues, eigenvectors = np.linalg.eigh(fitting.T @ fitting / fitting.shape[0])
     eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
     share = np.cumsum(eigenvalues) / max(float(eigenvalues.sum()), 1e-12)
@@ -128,7 +132,6 @@ def fit(rows: FloatArray, seed: int, ordered: FloatArray | None = None) -> Model
     pair_mean = pair_var = None
     if d <= MAX_PAIR_FEATURES:
         pair_mean = standard.T @ standard / count
-        squares = standard * standard
         pair_var = squares.T @ squares / count - pair_mean**2
     model = Model(
         low=low,
