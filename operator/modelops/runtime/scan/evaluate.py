@@ -70,8 +70,7 @@ def _roc_auc(s: Subject) -> float | None:
         return None
     if len(s.classes) == 2:
         return metrics.roc_auc(s.y == 1, probabilities[:, 1])
-    per_class = [metrics.roc_auc(s.y == k, probabilities[:, k]) for k in range(len(s.classes))]
-    return float(np.mean(per_class))
+    return metrics.macro_roc_auc(s.y, probabilities)
 
 
 def _log_loss(s: Subject) -> float:

@@ -79,14 +79,15 @@ def parse_infer_request(
             plain = None
         if plain is not None:
             return plain
-    return _full_request(body, header_length, parsed, model, limits)
+    binary = memoryview(body)[header_length:] if header_length is not None else None
+    return _full_request(header, binary, parsed, model, limits)
 
 
 def _full_request(
-    body: bytes, header_length: int | None, parsed: Any, model: Model, limits: Limits
+    header: bytes, binary: memoryview | None, parsed: Any, model: Model, limits: Limits
 ) -> InferRequest:
-    """Every request the protocol allows, each problem named; ``parsed`` is ``_parse``'s."""
-    header = body if header_length is None else body[:header_length]
+    """Every request the protocol allows, each problem named: ``header`` is the JSON part
+    (``parsed`` is ``_parse``'s reading of it), ``binary`` the tensor data after it."""
     document = _decode(header, parsed)
     request_id = document.get("id")
     if request_id is not None and not isinstance(request_id, str):
@@ -95,7 +96,6 @@ def _full_request(
     raw_inputs = document.get("inputs")
     if not isinstance(raw_inputs, list):
         raise bad_request("'inputs' must be an array")
-    binary = memoryview(body)[header_length:] if header_length is not None else None
     inputs, batch_size = _inputs(raw_inputs, binary, model, limits)
     outputs, binary_outputs = _outputs(document.get("outputs"), parameters, model)
     return InferRequest(request_id, inputs, outputs, binary_outputs, batch_size)
@@ -144,11 +144,8 @@ def _plain_request(document: simdjson.Object, model: Model, limits: Limits) -> I
     ):
         return None
     dims = shape.as_list()
-    if len(dims) != len(spec.shape):
+    if _shape_problem(dims, spec) is not None:
         return None
-    for want, got in zip(spec.shape, dims, strict=True):
-        if type(got) is not int or got < 0 or (want != -1 and want != got):
-            return None
     batch_size = dims[0] if spec.batched else 1
     if batch_size > limits.max_batch_size:
         return None
@@ -332,22 +329,28 @@ def _input_spec(entry: Mapping[str, Any], model: Model, seen: Mapping[str, Any])
 
 
 def _shape(entry: Mapping[str, Any], spec: TensorSpec) -> tuple[int, ...]:
-    shape = entry.get("shape")
+    shape: Any = entry.get("shape")
+    problem = _shape_problem(shape, spec)
+    if problem is not None:
+        raise bad_request(problem)
+    return tuple(shape)
+
+
+def _shape_problem(shape: Any, spec: TensorSpec) -> str | None:
+    """What is wrong with a request's ``shape`` for ``spec``; None when it fits."""
     if type(shape) is not list:
-        raise bad_request(f"input '{spec.name}': 'shape' must be an array of non-negative integers")
+        return f"input '{spec.name}': 'shape' must be an array of non-negative integers"
     for dim in shape:  # a plain loop: this runs on every request
         if type(dim) is not int or dim < 0:
-            raise bad_request(
-                f"input '{spec.name}': 'shape' must be an array of non-negative integers"
-            )
+            return f"input '{spec.name}': 'shape' must be an array of non-negative integers"
     matches = len(shape) == len(spec.shape)
     if matches:
         for want, got in zip(spec.shape, shape, strict=True):
             if want != -1 and want != got:
                 matches = False
     if not matches:
-        raise bad_request(f"input '{spec.name}' has shape {list(spec.shape)}, got {shape}")
-    return tuple(shape)
+        return f"input '{spec.name}' has shape {list(spec.shape)}, got {shape}"
+    return None
 
 
 def _reject_non_finite(name: str, array: np.ndarray) -> None:

@@ -42,8 +42,7 @@ def classification(
             column = ranking[:, 1] if ranking.ndim == 2 else ranking
             result["roc_auc"] = roc_auc(truth == 1, column)
         elif probabilities is not None:
-            per_class = [roc_auc(truth == k, probabilities[:, k]) for k in range(labels.size)]
-            result["roc_auc"] = float(np.mean(per_class))
+            result["roc_auc"] = macro_roc_auc(truth, probabilities)
     if probabilities is not None:
         result["log_loss"] = log_loss(truth, probabilities)
     return result
@@ -77,6 +76,13 @@ def roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
     n_negative = hits.size - n_positive
     u = float(ranks[hits].sum()) - n_positive * (n_positive + 1) / 2.0
     return u / (n_positive * n_negative)
+
+
+def macro_roc_auc(truth: np.ndarray, probabilities: np.ndarray) -> float:
+    """One-vs-rest ROC AUC averaged over the classes; ``truth`` holds column indices of
+    ``probabilities``, and every class must be present."""
+    columns = range(probabilities.shape[1])
+    return float(np.mean([roc_auc(truth == k, probabilities[:, k]) for k in columns]))
 
 
 def log_loss(truth: np.ndarray, probabilities: np.ndarray) -> float:
