@@ -39,7 +39,8 @@ class Settings:
         "Image of the trainer and scan pods.",
     )
     server_image: str = _setting(
-        f"ghcr.io/modelops/modelops-server:{__version__}", "Image of the serving pods."
+        f"ghcr.io/modelops/modelops-runtime:{__version__}",
+        "Image of the serving pods (the runtime image serves too).",
     )
     image_pull_policy: str = _setting("IfNotPresent", "imagePullPolicy of rendered pods.")
     service_account: str = _setting(
@@ -49,6 +50,11 @@ class Settings:
     metrics_port: int = _setting(9090, "Port of the operator's own /metrics.")
     prometheus_url: str = _setting(
         "", "Prometheus queried by retraining policies that name none; empty scrapes the pods."
+    )
+    prometheus_allowed: str = _setting(
+        "",
+        "Comma-separated URL prefixes a retraining policy's prometheus.url may name; the "
+        "operator queries no other URL (besides MODELOPS_PROMETHEUS_URL).",
     )
     drift_check_seconds: float = _setting(
         15.0, "Fallback interval between drift checks, in seconds."

@@ -32,13 +32,31 @@ def default_query(model: str, version: int) -> str:
     return f"max(modelops_drift_overall{{{_selector(model, version)}}})"
 
 
+class SourceError(Exception):
+    """A drift source answered, but not with a usable result; the message names no content."""
+
+
+def describe(error: BaseException) -> str:
+    """What went wrong reading a source, by kind only: never the body or text it sent."""
+    if isinstance(error, SourceError):
+        return str(error)
+    return type(error).__name__
+
+
 async def _query(session: aiohttp.ClientSession, url: str, promql: str) -> list[dict[str, Any]]:
-    async with session.get(f"{url.rstrip('/')}/api/v1/query", params={"query": promql}) as answer:
-        answer.raise_for_status()
-        body = await answer.json()
-    if body.get("status") != "success":
-        raise RuntimeError(f"Prometheus refused {promql!r}: {body.get('error')}")
-    result: list[dict[str, Any]] = body["data"]["result"]
+    # No redirects: the operator asks the URL it was allowed to ask, and nothing else.
+    address = f"{url.rstrip('/')}/api/v1/query"
+    async with session.get(address, params={"query": promql}, allow_redirects=False) as answer:
+        if answer.status != 200:
+            raise SourceError(f"HTTP {answer.status}")
+        try:
+            body = await answer.json(content_type=None)
+            ok = isinstance(body, dict) and body.get("status") == "success"
+            result: list[dict[str, Any]] = body["data"]["result"] if ok else []
+        except (ValueError, KeyError, TypeError):
+            raise SourceError("not a Prometheus query answer") from None
+    if not ok:
+        raise SourceError("Prometheus refused the query")
     return result
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from modelops.api.modeldeployment import ModelDeploymentSpec, ModelDeploymentStatus
-from modelops.decide.modeldeployment import Candidate, candidates, plan, resolve
+from modelops.decide.modeldeployment import Candidate, candidates, resolve, rollout
 
 
 def _version(
@@ -87,7 +87,7 @@ def _by(number: int) -> Candidate:
 
 def test_a_new_version_replaces_the_served_one_and_remembers_it() -> None:
     status = ModelDeploymentStatus(current_version=2)
-    chosen = plan(_spec(replicas=3), status, _by(3), FOUND)
+    chosen = rollout(_spec(replicas=3), status, _by(3), FOUND)
     assert chosen.stable == _by(3)
     assert chosen.canary is None
     assert (chosen.current_version, chosen.previous_version) == (3, 2)
@@ -95,14 +95,14 @@ def test_a_new_version_replaces_the_served_one_and_remembers_it() -> None:
 
 def test_rolling_back_is_setting_the_old_version_again() -> None:
     status = ModelDeploymentStatus(current_version=3, previous_version=2)
-    chosen = plan(_spec(version=2), status, resolve(_spec(version=2), FOUND).version, FOUND)
+    chosen = rollout(_spec(version=2), status, resolve(_spec(version=2), FOUND).version, FOUND)
     assert (chosen.current_version, chosen.previous_version) == (2, 3)
 
 
 def test_a_canary_keeps_the_served_version_stable_beside_the_new_one() -> None:
     status = ModelDeploymentStatus(current_version=2)
     spec = _spec(replicas=4, rollout={"canary": {"weight": 25}})
-    chosen = plan(spec, status, _by(3), FOUND)
+    chosen = rollout(spec, status, _by(3), FOUND)
     assert (chosen.stable, chosen.stable_replicas) == (_by(2), 3)
     assert (chosen.canary, chosen.canary_replicas) == (_by(3), 1)
     assert chosen.current_version == 2
@@ -110,11 +110,11 @@ def test_a_canary_keeps_the_served_version_stable_beside_the_new_one() -> None:
 
 def test_canary_weight_100_promotes_the_new_version() -> None:
     status = ModelDeploymentStatus(current_version=2)
-    chosen = plan(_spec(replicas=2, rollout={"canary": {"weight": 100}}), status, _by(3), FOUND)
+    chosen = rollout(_spec(replicas=2, rollout={"canary": {"weight": 100}}), status, _by(3), FOUND)
     assert (chosen.stable, chosen.canary, chosen.current_version) == (_by(3), None, 3)
 
 
 def test_when_nothing_resolves_the_served_version_keeps_serving() -> None:
     status = ModelDeploymentStatus(current_version=2)
-    chosen = plan(_spec(version=4), status, None, FOUND)
+    chosen = rollout(_spec(version=4), status, None, FOUND)
     assert chosen.stable == _by(2)

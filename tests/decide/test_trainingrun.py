@@ -8,7 +8,8 @@ from typing import Any
 
 from modelops.api.common import find_condition
 from modelops.api.trainingrun import TrainingPhase, TrainingRunStatus
-from modelops.decide import jobs, trainingrun
+from modelops.decide import jobstatus as jobs
+from modelops.decide import trainingrun
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -58,6 +58,7 @@ class Cluster:
             found = self.kubectl("get", kind, name, "-o", "json", "--ignore-not-found")
             if found.strip():
                 last = json.loads(found)
+                last.setdefault("status", {})  # not reconciled yet: nothing holds
                 if predicate(last):
                     return last
             time.sleep(0.5)

@@ -171,7 +171,7 @@ def _operator_constant(module: str, name: str) -> str:
 
 
 def test_the_retrain_action_sets_the_annotation_the_operator_reads(lua: ArgoLua) -> None:
-    annotation = _operator_constant("modelops.controllers.retraining", "RETRAIN_ANNOTATION")
+    annotation = _operator_constant("modelops.decide.retraining", "RETRAIN_ANNOTATION")
     actions = LUA_DIR / "modelops.dev" / "ModelDeployment" / "actions"
     obj = _load(actions / "testdata" / "serving.yaml")
     assert annotation not in (obj["metadata"].get("annotations") or {})

@@ -20,7 +20,7 @@ from tests.install.conftest import MANIFESTS, ROOT, find, kustomize
 IMAGES = ROOT / "images"
 REGISTRY = "ghcr.io/modelops"
 #: Image directory -> the subcommands its pods run.
-RUNS = {"operator": {"operator"}, "runtime": {"train", "scan"}, "server": {"serve"}}
+RUNS = {"operator": {"operator"}, "runtime": {"train", "scan", "serve"}}
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:
@@ -87,7 +87,7 @@ def test_nothing_is_written_to_the_root_filesystem_at_run_time(directory: str) -
 def test_image_names_match_the_settings_and_the_manifests() -> None:
     defaults = Settings()
     assert defaults.trainer_image.rpartition(":")[0] == image_name("runtime")
-    assert defaults.server_image.rpartition(":")[0] == image_name("server")
+    assert defaults.server_image.rpartition(":")[0] == image_name("runtime")
     for overlay in ("dev", "prod"):
         objects = kustomize(MANIFESTS / "overlays" / overlay)
         container = find(objects, "Deployment", "modelops-operator")["spec"]["template"]["spec"][
@@ -96,10 +96,20 @@ def test_image_names_match_the_settings_and_the_manifests() -> None:
         assert container["image"].rpartition(":")[0] == image_name("operator")
         env = {e["name"]: e["value"] for e in container["env"]}
         assert env["MODELOPS_TRAINER_IMAGE"].rpartition(":")[0] == image_name("runtime")
-        assert env["MODELOPS_SERVER_IMAGE"].rpartition(":")[0] == image_name("server")
+        assert env["MODELOPS_SERVER_IMAGE"].rpartition(":")[0] == image_name("runtime")
 
 
 @pytest.mark.parametrize("directory", sorted(RUNS))
 def test_the_image_title_is_its_name(directory: str) -> None:
     labels = " ".join(r for k, r in instructions(IMAGES / directory / "Dockerfile") if k == "LABEL")
     assert f'org.opencontainers.image.title="modelops-{directory}"' in labels
+
+
+def test_the_operator_image_installs_no_machine_learning_library() -> None:
+    """The operator never imports them; its image stays small and its attack surface too."""
+    operator = " ".join(
+        r for k, r in instructions(IMAGES / "operator" / "Dockerfile") if k == "RUN"
+    )
+    runtime = " ".join(r for k, r in instructions(IMAGES / "runtime" / "Dockerfile") if k == "RUN")
+    assert "pip install ." in operator and "[runtime]" not in operator
+    assert "'.[runtime]'" in runtime

@@ -25,8 +25,8 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
+from modelops.controllers.counters import OperatorMetrics
 from modelops.local.kubelet.ports import free_port
-from modelops.metrics import OperatorMetrics
 from modelops.runtime.serve import metrics as serve_metrics
 from tests.install.conftest import MANIFESTS, find, kustomize
 from tools import dashboard as dashboard_tool

@@ -11,14 +11,16 @@ import yaml
 
 from modelops.api.modelversion import ModelVersionSpec
 from modelops.api.trainingrun import TrainingRunSpec
-from modelops.render import jobs, names
+from modelops.render import batchjobs as jobs
+from modelops.render import names
 from modelops.runtime import termination
 from modelops.settings import Settings
+from modelops.structs import Owner
 from tests.crdschema import SAMPLES_DIR
 from tests.pss import violations
 
 SETTINGS = Settings(artifact_root="s3://models")
-OWNER = jobs.Owner("TrainingRun", "breast-cancer-rf", "ml", "uid-1")
+OWNER = Owner("TrainingRun", "breast-cancer-rf", "ml", "uid-1")
 
 
 def _sample_spec() -> TrainingRunSpec:
@@ -47,13 +49,33 @@ def test_the_training_job_is_named_owned_and_labelled_by_its_run() -> None:
     assert job["spec"]["template"]["metadata"]["labels"][names.MODEL] == "breast-cancer"
 
 
-def test_the_trainer_gets_the_spec_and_writes_under_root_model_run() -> None:
+def test_the_trainer_gets_the_spec_and_writes_under_root_namespace_model_run_uid() -> None:
     spec = _sample_spec()
     container = _container(jobs.training_job(OWNER, spec, SETTINGS))
     args = container["args"]
     assert container["command"] == ["modelops", "train"]
-    assert args[args.index("--output") + 1] == "s3://models/breast-cancer/breast-cancer-rf"
+    output = args[args.index("--output") + 1]
+    assert output == "s3://models/ml/breast-cancer/breast-cancer-rf-uid1"
     assert TrainingRunSpec.model_validate(json.loads(args[args.index("--spec") + 1])) == spec
+
+
+def test_the_same_run_in_two_namespaces_writes_to_two_places() -> None:
+    spec = _sample_spec()
+    other = Owner("TrainingRun", OWNER.name, "team-b", "uid-9")
+    assert jobs.artifact_uri(spec, OWNER, SETTINGS) != jobs.artifact_uri(spec, other, SETTINGS)
+    again = Owner("TrainingRun", OWNER.name, OWNER.namespace, "uid-2")
+    assert jobs.artifact_uri(spec, OWNER, SETTINGS) != jobs.artifact_uri(spec, again, SETTINGS), (
+        "a run recreated under the same name must not reach its predecessor's files"
+    )
+
+
+def test_no_user_text_in_args_can_expand_a_variable() -> None:
+    spec = _sample_spec()
+    data = spec.dataset.model_copy(update={"target": "$(AWS_SECRET_ACCESS_KEY)"})
+    hostile = spec.model_copy(update={"dataset": data})
+    args = _container(jobs.training_job(OWNER, hostile, SETTINGS))["args"]
+    assert not any("$(" in arg.replace("$$", "") for arg in args)
+    assert any("$$(AWS_SECRET_ACCESS_KEY)" in arg for arg in args)
 
 
 def test_job_limits_come_from_the_spec() -> None:
@@ -93,7 +115,7 @@ def _scan_spec() -> ModelVersionSpec:
 
 
 def test_the_scan_job_compares_with_the_champion_when_there_is_one() -> None:
-    owner = jobs.Owner("ModelVersion", "m-v2", "ml", "uid-2")
+    owner = Owner("ModelVersion", "m-v2", "ml", "uid-2")
     champion = jobs.Champion("m-v1", "s3://a/m/r1", "sha256:" + "b" * 64)
     args = _container(jobs.scan_job(owner, _scan_spec(), SETTINGS, champion))["args"]
     assert args[args.index("--champion-uri") + 1] == "s3://a/m/r1"
@@ -107,7 +129,7 @@ def test_rendered_jobs_are_valid_and_pass_pss_restricted(which: str) -> None:
     if which == "training":
         job = jobs.training_job(OWNER, _sample_spec(), SETTINGS)
     else:
-        owner = jobs.Owner("ModelVersion", "m-v2", "ml", "uid-2")
+        owner = Owner("ModelVersion", "m-v2", "ml", "uid-2")
         job = jobs.scan_job(owner, _scan_spec(), SETTINGS, None)
     kubernetes_validate.validate(job, "1.30", strict=True)
     assert violations(job["spec"]["template"]["spec"]) == []

@@ -10,8 +10,8 @@ import yaml
 
 from modelops.api.modeldeployment import ModelDeploymentSpec
 from modelops.render import serving
-from modelops.render.jobs import Owner
 from modelops.settings import Settings
+from modelops.structs import Owner
 from tests.crdschema import SAMPLES_DIR
 from tests.pss import violations
 
@@ -114,3 +114,26 @@ def test_optional_children_are_rendered_when_asked_for_and_none_when_not() -> No
     assert len(plain) == 3 and all(rendered is None for rendered in plain.values())
     # Without the Prometheus Operator's CRD there is no ServiceMonitor to create or delete.
     assert len(serving.optional_children(OWNER, _spec(), service_monitors=False)) == 2
+
+
+def _args(spec: ModelDeploymentSpec) -> list[str]:
+    served = serving.Served(
+        1, "bc-v1", "file:///var/lib/modelops/artifacts/ml/bc/r", "sha256:" + "a" * 64
+    )
+    container = serving.deployment(OWNER, spec, served, SETTINGS, 1)["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    args: list[str] = container["args"]
+    return args
+
+
+def test_payload_logging_without_a_uri_logs_under_the_namespaces_model() -> None:
+    spec = _spec(server={"payloadLogging": {"enabled": True, "sampleRate": 0.5}})
+    args = _args(spec)
+    uri = args[args.index("--payload-log-uri") + 1]
+    assert uri == "file:///var/lib/modelops/artifacts/ml/breast-cancer/payloads"
+    assert args[args.index("--payload-sample-rate") + 1] == "0.5"
+
+
+def test_payload_logging_off_passes_no_log_flags() -> None:
+    assert "--payload-log-uri" not in _args(_spec())

@@ -35,7 +35,7 @@ def test_a_completed_scan_writes_findings_report_and_summary(
         ]
     )
 
-    assert code == 0, "a scan that completes exits 0 even when the model is rejected"
+    assert code == 2, "a rejecting scan fails its Job for good: only a passing scan completes"
     summary = json.loads(termination.read_text())
     assert len(termination.read_bytes()) <= 4096
     assert summary["ok"] is True

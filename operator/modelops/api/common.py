@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
@@ -171,3 +171,23 @@ def is_true(conditions: list[Condition], type: str) -> bool:
     """Whether the condition of ``type`` is present with status True."""
     found = find_condition(conditions, type)
     return found is not None and found.status == ConditionStatus.TRUE
+
+
+ModelT = TypeVar("ModelT", bound=ApiModel)
+
+
+def describe(error: ValidationError) -> str:
+    """A validation error as one line per field: ``spec.dataset.uri: <problem>``."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def status_of(model: type[ModelT], body: dict[str, Any]) -> ModelT:
+    """An object's status as ``model``; a status that cannot be read starts afresh."""
+    try:
+        return model.model_validate(body.get("status") or {})
+    except ValidationError:
+        return model()

@@ -33,6 +33,8 @@ class Kind:
     printer_columns: tuple[dict[str, Any], ...]
     scale: dict[str, str] | None = None
     categories: tuple[str, ...] = field(default=("modelops",))
+    #: A schema for ``metadata.name`` (the only metadata a CRD may restrict), or None.
+    name_schema: dict[str, Any] | None = None
 
     @property
     def singular(self) -> str:
@@ -125,6 +127,13 @@ MODEL_DEPLOYMENT = Kind(
         "statusReplicasPath": ".status.replicas",
         "labelSelectorPath": ".status.selector",
     },
+    # Its Service takes its name, and a Service name must be a DNS-1035 label.
+    name_schema={
+        "type": "string",
+        "maxLength": 63,
+        "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$",
+        "description": "A DNS-1035 label (the Service in front of the model takes this name).",
+    },
 )
 
 KINDS: tuple[Kind, ...] = (TRAINING_RUN, MODEL_VERSION, MODEL_DEPLOYMENT)
@@ -157,6 +166,12 @@ def _spec_schema(kind: Kind) -> dict[str, Any]:
     return schema
 
 
+def _metadata_schema(kind: Kind) -> dict[str, Any]:
+    if kind.name_schema is None:
+        return {"type": "object"}
+    return {"type": "object", "properties": {"name": dict(kind.name_schema)}}
+
+
 def render_crd(kind: Kind) -> dict[str, Any]:
     """The apiextensions.k8s.io/v1 CustomResourceDefinition of ``kind``."""
     subresources: dict[str, Any] = {"status": {}}
@@ -168,7 +183,7 @@ def render_crd(kind: Kind) -> dict[str, Any]:
         "properties": {
             "apiVersion": {"type": "string", "description": "Versioned schema of this object."},
             "kind": {"type": "string", "description": "REST resource this object represents."},
-            "metadata": {"type": "object"},
+            "metadata": _metadata_schema(kind),
             "spec": _spec_schema(kind),
             "status": openapi_schema(kind.status),
         },

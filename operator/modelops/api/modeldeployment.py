@@ -39,7 +39,9 @@ class PayloadLogging(ApiModel):
     uri: str | None = Field(
         default=None,
         max_length=2048,
-        description="Where to append the logs; default: <artifact root>/<model>/payloads/.",
+        description=(
+            "Where to append the logs; default: <artifact root>/<namespace>/<model>/payloads/."
+        ),
     )
 
 
@@ -255,14 +257,26 @@ class DriftStatus(ApiModel):
     )
 
 
+class RetrainingOutcome(StrEnum):
+    """Where the last retraining stands; the first three are followed, the rest are ends."""
+
+    RUNNING = "Running"
+    VALIDATING = "Validating"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    PROMOTED = "Promoted"
+    REJECTED = "Rejected"
+    FAILED = "Failed"
+
+
 class RetrainingStatus(ApiModel):
     """The last retraining the policy started."""
 
     run: str = Field(description="TrainingRun started.")
     reason: str = Field(description="Why it was started.")
     started: datetime = Field(description="When it was started.")
-    outcome: str | None = Field(
-        default=None, description="Running, Promoted, AwaitingApproval, Rejected or Failed."
+    outcome: RetrainingOutcome | None = Field(
+        default=None,
+        description="Running, Validating, AwaitingApproval, Promoted, Rejected or Failed.",
     )
     model_version: str | None = Field(default=None, description="ModelVersion it produced.")
 

@@ -1,188 +1,119 @@
-"""The ModelDeployment controller: resolve a version, run it, report how it serves."""
+"""The ModelDeployment controller: reads the deployment, its children, versions and drift."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import kopf
-from pydantic import ValidationError
 
-from modelops import API_VERSION, GROUP, VERSION
-from modelops.api.common import set_condition
+from modelops import API_VERSION, GROUP, VERSION, telemetry
+from modelops.api.common import status_of
 from modelops.api.modeldeployment import ModelDeploymentSpec, ModelDeploymentStatus
-from modelops.controllers import retraining
-from modelops.controllers.context import (
-    Context,
-    describe,
-    event,
-    of,
-    read_status,
-    write_status,
-)
+from modelops.controllers import skeleton
+from modelops.controllers.context import Context, of
 from modelops.decide import modeldeployment as decide
-from modelops.decide.children import covers, owned_by
+from modelops.decide import retraining
 from modelops.render import names, serving
-from modelops.render.jobs import Owner
+from modelops.structs import Obj, Owner
 
-KIND = "ModelDeployment"
-
-
-async def reconcile(ctx: Context, namespace: str, name: str) -> None:
-    """Bring one ModelDeployment's serving objects and status in line with its spec."""
-    async with ctx.reconciling(KIND, namespace, name):
-        body = await ctx.kube.find(API_VERSION, KIND, namespace, name)
-        if body is None or body["metadata"].get("deletionTimestamp"):
-            await _release(ctx, namespace, name, keep=None)
-            return
-        await _reconcile(ctx, body)
+KIND = decide.KIND
 
 
-async def _reconcile(ctx: Context, body: dict[str, Any]) -> None:
-    meta = body["metadata"]
-    namespace, name, generation = meta["namespace"], meta["name"], int(meta.get("generation", 1))
-    status = read_status(ModelDeploymentStatus, body)
+async def read(ctx: Context, namespace: str, name: str, body: Obj | None) -> decide.Observed:
+    versions = await ctx.kube.list(API_VERSION, "ModelVersion", namespace)
+    if body is None:
+        return decide.Observed(None, name, namespace, versions)
+    spec = body.get("spec") or {}
+    model = str(spec.get("model", ""))
+    scan_jobs = await ctx.kube.list(
+        "batch/v1",
+        "Job",
+        namespace,
+        labels={names.COMPONENT: "scanner", names.MODEL: model} if model else None,
+    )
+    owner = Owner.of(body)
+    monitors = await ctx.kube.kind_exists("monitoring.coreos.com/v1", "ServiceMonitor")
+    children = {
+        key: await ctx.kube.find(key[0], key[1], namespace, key[2])
+        for key in serving.child_keys(owner, monitors)
+    }
+    return decide.Observed(
+        body,
+        name,
+        namespace,
+        versions,
+        scan_jobs,
+        children,
+        monitors,
+        await _read_retraining(ctx, body, owner),
+    )
+
+
+async def _read_retraining(ctx: Context, body: Obj, owner: Owner) -> retraining.Observed:
+    status = status_of(ModelDeploymentStatus, body)
     try:
         spec = ModelDeploymentSpec.model_validate(body.get("spec") or {})
-    except ValidationError as error:
-        conditions = set_condition(
-            status.conditions,
-            "Ready",
-            False,
-            "InvalidSpec",
-            describe(error),
-            now=ctx.now(),
-            generation=generation,
-        )
-        await _write(ctx, body, status, status.model_copy(update={"conditions": conditions}))
-        return
+    except ValueError:
+        return retraining.Observed()
+    policy, version = spec.retraining, status.current_version
+    if policy is None or version is None:
+        return retraining.Observed()
+    runs = await ctx.kube.list(API_VERSION, "TrainingRun", owner.namespace)
+    if not retraining.drift_due(policy, status, ctx.now()):
+        return retraining.Observed(runs)
+    where = retraining.source(policy, ctx.settings)
+    try:
+        if where.refused:
+            reading = retraining.Reading(None, None, (), where.refused)
+        elif where.url:
+            reading = await telemetry.from_prometheus(where.url, where.query, spec.model, version)
+        else:
+            pods = await ctx.kube.list("v1", "Pod", owner.namespace, labels=serving.selector(owner))
+            reading = await telemetry.from_pods(pods, spec.model, version)
+    except Exception as error:  # an unreachable source is no data, never drift
+        # Only the error's kind: a body or message from a URL is never reflected into status.
+        what = f"prometheus ({telemetry.describe(error)})" if where.url else "scrape"
+        reading = retraining.Reading(None, None, (), what)
+    return retraining.Observed(runs, (version, reading))
 
-    owner = Owner(KIND, name, namespace, meta["uid"])
-    versions = await ctx.kube.list(API_VERSION, "ModelVersion", namespace)
-    found = decide.candidates(versions, spec.model)
-    resolution = decide.resolve(spec, found)
-    chosen = decide.plan(spec, status, resolution.version, found)
 
-    stable = canary = None
-    if chosen.stable is not None:
-        await _ensure(ctx, serving.service(owner, spec, ctx.settings))
-        await _ensure(ctx, serving.network_policy(owner, ctx.settings))
-        stable = await _ensure(
-            ctx,
-            serving.deployment(
-                owner, spec, chosen.stable.served, ctx.settings, chosen.stable_replicas
-            ),
-        )
-        monitors = await ctx.kube.kind_exists("monitoring.coreos.com/v1", "ServiceMonitor")
-        for key, rendered in serving.optional_children(owner, spec, monitors).items():
-            if rendered is not None:
-                await _ensure(ctx, rendered)
-            else:
-                await _absent(ctx, key, owner)
-    canary_name = names.predictor(name, canary=True)
-    if chosen.canary is not None:
-        canary = await _ensure(
-            ctx,
-            serving.deployment(
-                owner,
-                spec,
-                chosen.canary.served,
-                ctx.settings,
-                chosen.canary_replicas,
-                serving.CANARY,
-            ),
-        )
-    else:
-        await _absent(ctx, ("apps/v1", "Deployment", canary_name), owner)
-
-    url = f"http://{name}.{namespace}.svc.cluster.local/v2/models/{spec.model}"
-    new = decide.serving_status(
-        spec,
-        status,
-        chosen,
-        resolution,
-        stable,
-        canary,
-        url,
-        serving.selector_string(owner),
-        ctx.now(),
-        generation,
-    )
-    new = await retraining.step(ctx, body, spec, new)
-    await _write(ctx, body, status, new)
-    labels = (namespace, name, spec.model)
+def observe(
+    ctx: Context, body: Obj, old: ModelDeploymentStatus, new: ModelDeploymentStatus
+) -> None:
+    """Served version, replicas, drift checks and retraining starts and outcomes."""
+    meta = body["metadata"]
+    labels = (meta["namespace"], meta["name"], str((body.get("spec") or {}).get("model", "")))
     if new.current_version is not None:
         ctx.metrics.served_version.labels(*labels).set(new.current_version)
     ctx.metrics.ready_replicas.labels(*labels).set(new.ready_replicas)
-    served = {c.name for c in (chosen.stable, chosen.canary) if c is not None}
-    await _release(ctx, namespace, name, keep=served, versions=versions)
-
-
-async def _ensure(ctx: Context, rendered: dict[str, Any]) -> dict[str, Any]:
-    """Apply ``rendered`` unless the live object already matches it."""
-    meta = rendered["metadata"]
-    live = await ctx.kube.find(
-        rendered["apiVersion"], rendered["kind"], meta["namespace"], meta["name"]
-    )
-    if live is not None and covers(live, rendered):
-        return live
-    return await ctx.kube.apply(rendered)
-
-
-async def _absent(ctx: Context, key: serving.ChildKey, owner: Owner) -> None:
-    """Delete the object ``key`` names if it exists and this ModelDeployment owns it.
-
-    A read first: the usual answer is "not there", and a GET is the cheaper way to hear it.
-    """
-    api_version, kind, name = key
-    live = await ctx.kube.find(api_version, kind, owner.namespace, name)
-    if live is not None and owned_by(live, owner.uid):
-        await ctx.kube.delete(api_version, kind, owner.namespace, name)
-
-
-async def _release(
-    ctx: Context,
-    namespace: str,
-    name: str,
-    keep: set[str] | None,
-    versions: list[dict[str, Any]] | None = None,
-) -> None:
-    """Keep ``status.deployedBy`` of the model's versions true: listed where served only.
-
-    ``versions`` are the ModelVersions already read by this reconcile, if any.
-    """
-    if versions is None:
-        versions = await ctx.kube.list(API_VERSION, "ModelVersion", namespace)
-    for version in versions:
-        version_name = version["metadata"]["name"]
-        deployed = list((version.get("status") or {}).get("deployedBy") or [])
-        serves = keep is not None and version_name in keep
-        if serves and name not in deployed:
-            deployed = sorted([*deployed, name])
-        elif not serves and name in deployed:
-            deployed = [d for d in deployed if d != name]
-        else:
-            continue
-        await ctx.kube.patch(
-            API_VERSION,
-            "ModelVersion",
-            namespace,
-            version_name,
-            {"status": {"deployedBy": deployed}},
-            subresource="status",
-        )
-
-
-async def _write(
-    ctx: Context, body: dict[str, Any], old: ModelDeploymentStatus, new: ModelDeploymentStatus
-) -> None:
-    if new == old:
+    checked = new.drift.last_checked if new.drift else None
+    if checked is not None and checked != (old.drift.last_checked if old.drift else None):
+        condition = next((c for c in new.conditions if c.type == "DriftDetected"), None)
+        reason = condition.reason if condition is not None else retraining.DriftState.NO_DATA
+        drifted = reason == "DriftDetected"
+        ctx.metrics.drift_checks.labels(retraining.DriftState.DRIFTED if drifted else reason).inc()
+    last, before = new.last_retraining, old.last_retraining
+    if last is None:
         return
-    await write_status(ctx, body, new.to_merge_patch())
-    if new.current_version != old.current_version and new.current_version is not None:
-        was = f" (was {old.current_version})" if old.current_version is not None else ""
-        event(body, "VersionChanged", f"serving version {new.current_version}{was}")
-    if new.canary_version != old.canary_version and new.canary_version is not None:
-        event(body, "CanaryStarted", f"canary of version {new.canary_version}")
+    if before is None or before.run != last.run:
+        ctx.metrics.retraining_triggers.inc()
+    changed = before is None or before.run != last.run or before.outcome != last.outcome
+    if changed and last.outcome in retraining.ENDED:
+        ctx.metrics.retraining_outcomes.labels(str(last.outcome)).inc()
+
+
+KIND_SPEC = skeleton.Kind(
+    name=KIND,
+    read=read,
+    plan=decide.plan,
+    status_of=lambda body: status_of(ModelDeploymentStatus, body),
+    status_patch=lambda status: status.to_merge_patch(),
+    observe=observe,
+)
+
+
+async def reconcile(ctx: Context, namespace: str, name: str) -> None:
+    await skeleton.reconcile(ctx, KIND_SPEC, namespace, name)
 
 
 @kopf.on.event(GROUP, VERSION, "modeldeployments")

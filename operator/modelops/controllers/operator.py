@@ -21,8 +21,8 @@ from modelops.controllers import (  # noqa: F401  (importing registers the handl
     trainingrun,
 )
 from modelops.controllers.context import Context
+from modelops.controllers.counters import OperatorMetrics
 from modelops.kube.client import Kube
-from modelops.metrics import OperatorMetrics
 from modelops.settings import Settings
 
 

@@ -1,11 +1,23 @@
-"""What a ModelVersion's status is, given its scan Job, and which stage it may take."""
+"""The ModelVersion planner: a scan Job per version, its verdict, and the stage it may take.
+
+It owns the registry's two rules. **Nothing is Validated that was not scanned**: the
+verdict is read from the version's own scan Job (owned by it, running the operator's
+scanner on this artifact and digest) and from that Job's pods, never from the status
+alone; a Validated status without such a Job is scanned again. **Exactly one
+Production version per model**: promoting one archives the model's others, and only
+those of the same model.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from modelops.api.common import set_condition
+from pydantic import ValidationError
+
+from modelops import API_VERSION
+from modelops.api.common import describe, set_condition, status_of
 from modelops.api.modelversion import (
     ModelVersionSpec,
     ModelVersionStatus,
@@ -14,10 +26,214 @@ from modelops.api.modelversion import (
 )
 from modelops.api.trainingrun import key_metric
 from modelops.api.validation import Finding
-from modelops.decide.jobs import JobState
+from modelops.decide.jobstatus import JobState, job_state, termination_summary
+from modelops.decide.plan import Builder, Plan, Write
+from modelops.render import batchjobs, names
+from modelops.settings import Settings
+from modelops.structs import Obj, Owner, Ref, owned_by
 
 TERMINAL = (VersionPhase.VALIDATED, VersionPhase.REJECTED)
 MAX_FINDINGS = 20
+KIND = "ModelVersion"
+#: The scan's arguments that name the champion; they change as Production changes.
+_CHAMPION_FLAGS = ("--champion-name", "--champion-uri", "--champion-digest")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a ModelVersion's reconcile read."""
+
+    body: Obj | None
+    job: Obj | None = None
+    #: The scan Job's pods (read once it has ended).
+    pods: list[Obj] = field(default_factory=list)
+    #: The namespace's ModelVersions (for the champion and the one-Production rule).
+    versions: list[Obj] = field(default_factory=list)
+
+
+def needs_pods(job: Obj | None) -> bool:
+    return job is not None and job_state(job).outcome in ("Succeeded", "Failed")
+
+
+def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelVersionStatus]:
+    """What to do about one ModelVersion."""
+    body = observed.body
+    if body is None:
+        return Plan(None)
+    out: Builder[ModelVersionStatus] = Builder()
+    about = Ref.of(body)
+    status = status_of(ModelVersionStatus, body)
+    generation = int(body["metadata"].get("generation", 1))
+    try:
+        spec = ModelVersionSpec.model_validate(body.get("spec") or {})
+    except ValidationError as error:
+        new = _phase(status, VersionPhase.REJECTED, "InvalidSpec", describe(error), now, generation)
+        _phase_events(out, about, status, new)
+        return out.done(new)
+
+    owner = Owner.of(body)
+    rendered = batchjobs.scan_job(owner, spec, settings, _champion(observed.versions, spec, owner))
+    job = observed.job
+    job_name = names.scan_job(owner.name)
+    new = status
+    if job is not None and not owned_by(job, owner.uid):
+        message = (
+            f"Job {job_name} exists and is not owned by this ModelVersion; delete or rename it"
+        )
+        new = _phase(_reset(status), VersionPhase.PENDING, "Conflict", message, now, generation)
+    elif job is not None and not genuine_scan(job, rendered):
+        message = f"Job {job_name} does not run the operator's scan of this artifact; delete it"
+        new = _phase(_reset(status), VersionPhase.PENDING, "Conflict", message, now, generation)
+    else:
+        if status.phase in TERMINAL and not _verdict_holds(status, job, observed.pods):
+            status = _reset(status)  # a verdict without its evidence is scanned (again)
+        if job is None and status.phase not in TERMINAL:
+            out.write(Write.create(rendered))
+            detail = _champion_detail(rendered)
+            out.event(about, "ScanStarted", f"created scan Job {job_name}{detail}")
+        state = job_state(job) if job is not None else None
+        summary = scan_summary(job, observed.pods) if needs_pods(job) else None
+        new = scan_status(spec, status, job_name, state, summary, now, generation)
+    new = stage_status(spec, new, now, generation)
+    if new.stage == Stage.PRODUCTION and status.stage != Stage.PRODUCTION:
+        _archive_others(out, observed.versions, spec.model, owner.name)
+    new = new.model_copy(update={"observed_generation": generation})
+    _phase_events(out, about, status_of(ModelVersionStatus, body), new)
+    return out.done(new)
+
+
+def genuine_scan(job: Obj, rendered: Obj) -> bool:
+    """Whether ``job`` runs the operator's scanner on this version's artifact and digest.
+
+    Its pod template must be the rendered one (image, command and every argument but the
+    champion, which changes as Production changes): a Job made by hand under the scan
+    Job's name, with a policy of its own, certifies nothing.
+    """
+    mine = _container(job)
+    want = _container(rendered)
+    return (
+        mine.get("image") == want.get("image")
+        and mine.get("command") == want.get("command")
+        and _without_champion(mine.get("args") or []) == _without_champion(want.get("args") or [])
+    )
+
+
+def scan_summary(job: Obj | None, pods: list[Obj]) -> dict[str, Any] | None:
+    """The scanner's summary from the Job's own pods: owned by it and running its container."""
+    if job is None:
+        return None
+    uid = str(job["metadata"].get("uid") or "")
+    container = _container(job)
+    own = [
+        p
+        for p in pods
+        if owned_by(p, uid)
+        and any(
+            c.get("command") == container.get("command") and c.get("args") == container.get("args")
+            for c in (p.get("spec") or {}).get("containers") or []
+        )
+    ]
+    return termination_summary(own)
+
+
+def _verdict_holds(status: ModelVersionStatus, job: Obj | None, pods: list[Obj]) -> bool:
+    """Whether the scan Job still backs the status: a Validated version needs a passing scan."""
+    if status.phase != VersionPhase.VALIDATED:
+        return True
+    if job is None or not needs_pods(job):
+        return False
+    summary = scan_summary(job, pods)
+    return summary is not None and bool(summary.get("ok")) and bool(summary.get("passed"))
+
+
+def _reset(status: ModelVersionStatus) -> ModelVersionStatus:
+    return status.model_copy(update={"phase": VersionPhase.PENDING})
+
+
+def _container(job: Obj) -> dict[str, Any]:
+    containers = ((job.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers")
+    return dict((containers or [{}])[0])
+
+
+def _without_champion(args: list[str]) -> list[str]:
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _CHAMPION_FLAGS:
+            skip = True
+        else:
+            kept.append(arg)
+    return kept
+
+
+def _champion_detail(rendered: Obj) -> str:
+    args = _container(rendered).get("args") or []
+    if "--champion-name" in args:
+        return f" against champion {args[args.index('--champion-name') + 1]}"
+    return ""
+
+
+def _champion(
+    versions: list[Obj], spec: ModelVersionSpec, owner: Owner
+) -> batchjobs.Champion | None:
+    """The model's Production version the candidate is compared with, if there is one."""
+    for version in versions:
+        other, other_status = version.get("spec") or {}, version.get("status") or {}
+        if (
+            other.get("model") == spec.model
+            and version["metadata"]["name"] != owner.name
+            and other_status.get("stage") == Stage.PRODUCTION
+        ):
+            return batchjobs.Champion(
+                name=version["metadata"]["name"],
+                artifact_uri=other["artifactUri"],
+                digest=other["digest"],
+            )
+    return None
+
+
+def _archive_others(
+    out: Builder[ModelVersionStatus], versions: list[Obj], model: str, promoted: str
+) -> None:
+    """Archive the model's other Production versions: the one-Production rule's only owner."""
+    for version in versions:
+        other, other_status = version.get("spec") or {}, version.get("status") or {}
+        name = version["metadata"]["name"]
+        if other.get("model") != model or name == promoted:
+            continue
+        if Stage.PRODUCTION in (other.get("stage"), other_status.get("stage")):
+            ref = Ref(
+                API_VERSION,
+                KIND,
+                version["metadata"]["namespace"],
+                name,
+                str(version["metadata"].get("uid") or ""),
+            )
+            out.write(Write.patch(ref, {"spec": {"stage": Stage.ARCHIVED}}))
+            out.write(Write.patch_status(ref, {"stage": Stage.ARCHIVED}))
+            out.event(ref, "Archived", f"archived: {promoted} is now in Production")
+
+
+def _phase_events(
+    out: Builder[ModelVersionStatus],
+    about: Ref,
+    old: ModelVersionStatus,
+    new: ModelVersionStatus,
+) -> None:
+    if new.phase != old.phase and new.phase in TERMINAL:
+        rejected = new.phase == VersionPhase.REJECTED
+        out.event(about, str(new.phase), new.message or str(new.phase), rejected)
+    if new.stage != old.stage:
+        out.event(about, "StageChanged", f"stage {old.stage} -> {new.stage}")
+
+
+def status_patch(status: ModelVersionStatus) -> Obj:
+    """The status merge patch; ``deployedBy`` belongs to the ModelDeployment planner."""
+    patch = status.to_merge_patch()
+    del patch["deployedBy"]
+    return patch
 
 
 def scan_status(
@@ -43,7 +259,7 @@ def scan_status(
         return _phase(
             status, VersionPhase.VALIDATING, "Scanning", "the scan Job is running", now, generation
         )
-    if job.outcome == "Succeeded" and summary is not None and summary.get("ok"):
+    if summary is not None and summary.get("ok"):
         return _scanned(spec, status, summary, now, generation)
     reason, message = "ScanFailed", job.message or "the scan Job failed"
     if summary is not None and not summary.get("ok"):

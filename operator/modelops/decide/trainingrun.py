@@ -1,13 +1,26 @@
-"""What a TrainingRun's status is, given its Job and the trainer's summary."""
+"""The TrainingRun planner: its Job, its status from the Job, a ModelVersion on success.
+
+``plan`` is the whole rule book of a run; ``training_status`` reads the Job and the
+trainer's summary. A run whose Job name is taken by an object it does not own waits
+with a ``Conflict`` condition and never reads or touches that object.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from modelops.api.common import set_condition
-from modelops.api.trainingrun import TrainingPhase, TrainingRunStatus
-from modelops.decide.jobs import JobState
+from pydantic import ValidationError
+
+from modelops.api.common import describe, set_condition, status_of
+from modelops.api.trainingrun import TrainingPhase, TrainingRunSpec, TrainingRunStatus
+from modelops.decide.jobstatus import JobState, job_state, termination_summary
+from modelops.decide.plan import Builder, Plan, Write
+from modelops.decide.versions import next_version
+from modelops.render import batchjobs, names, registry
+from modelops.settings import Settings
+from modelops.structs import Obj, Owner, Ref, owned_by
 
 TERMINAL = (TrainingPhase.SUCCEEDED, TrainingPhase.FAILED)
 
@@ -16,6 +29,105 @@ _JOB_REASONS = {
     "DeadlineExceeded": "DeadlineExceeded",
     "PodFailurePolicy": "TrainingFailed",
 }
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a TrainingRun's reconcile read."""
+
+    body: Obj | None
+    job: Obj | None = None
+    #: The run's trainer pods (read once its Job has ended).
+    pods: list[Obj] = field(default_factory=list)
+    #: The namespace's ModelVersions (read once the run has succeeded).
+    versions: list[Obj] = field(default_factory=list)
+
+
+def needs_pods(job: Obj | None) -> bool:
+    """Whether the trainer's summary is needed: its Job has ended."""
+    return job is not None and job_state(job).outcome in ("Succeeded", "Failed")
+
+
+def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[TrainingRunStatus]:
+    """What to do about one TrainingRun."""
+    body = observed.body
+    if body is None:
+        return Plan(None)
+    out: Builder[TrainingRunStatus] = Builder()
+    about = Ref.of(body)
+    status = status_of(TrainingRunStatus, body)
+    generation = int(body["metadata"].get("generation", 1))
+    if is_terminal(status) and (status.phase == TrainingPhase.FAILED or status.model_version):
+        return out.done(status)
+    try:
+        spec = TrainingRunSpec.model_validate(body.get("spec") or {})
+    except ValidationError as error:
+        new = invalid(status, describe(error), now, generation)
+        _phase_event(out, about, status, new)
+        return out.done(new)
+
+    owner = Owner.of(body)
+    job_name = names.training_job(owner.name)
+    job = observed.job
+    if job is not None and not owned_by(job, owner.uid):
+        message = f"Job {job_name} exists and is not owned by this TrainingRun; delete or rename it"
+        new = _with_phase(status, TrainingPhase.PENDING, "Conflict", message, now, generation)
+        return out.done(new.model_copy(update={"job_name": job_name}))
+    if job is None and not is_terminal(status):
+        out.write(Write.create(batchjobs.training_job(owner, spec, settings)))
+        out.event(about, "JobCreated", f"created Job {job_name}")
+    elif job is not None and bool(job["spec"].get("suspend")) != spec.suspend:
+        out.write(Write.patch(Ref.of(job), {"spec": {"suspend": spec.suspend}}))
+
+    state = job_state(job) if job is not None else None
+    summary = termination_summary(observed.pods) if needs_pods(job) else None
+    artifact = batchjobs.artifact_uri(spec, owner, settings)
+    new = training_status(status, job_name, state, summary, artifact, now, generation)
+    if new.phase == TrainingPhase.SUCCEEDED and new.model_version is None and summary:
+        version = _register(out, owner, spec, summary, observed.versions)
+        new = new.model_copy(update={"model_version": version})
+    _phase_event(out, about, status, new)
+    return out.done(new)
+
+
+def _register(
+    out: Builder[TrainingRunStatus],
+    owner: Owner,
+    spec: TrainingRunSpec,
+    summary: dict[str, Any],
+    versions: list[Obj],
+) -> str:
+    """The run's ModelVersion: found if it exists, else created with the next free number.
+
+    Two runs of one model may pick the same number; the second create conflicts, and
+    its next plan, reading the first one's version, takes the number after it.
+    """
+    same_model = [v for v in versions if (v.get("spec") or {}).get("model") == spec.model]
+    mine = names.label_value(owner.name)
+    for version in same_model:
+        if (version["metadata"].get("labels") or {}).get(names.TRAINING_RUN) == mine:
+            return str(version["metadata"]["name"])
+    number = next_version(int(v["spec"]["version"]) for v in same_model)
+    taken = {str(v["metadata"]["name"]) for v in versions}
+    while names.model_version(spec.model, number) in taken:
+        number += 1
+    obj = registry.registered_version(owner.name, owner.namespace, spec, summary, number)
+    name = str(obj["metadata"]["name"])
+    out.write(Write.create(obj))
+    out.event(owner.ref(), "Registered", f"registered ModelVersion {name}")
+    return name
+
+
+def _phase_event(
+    out: Builder[TrainingRunStatus],
+    about: Ref,
+    old: TrainingRunStatus,
+    new: TrainingRunStatus,
+) -> None:
+    if new.phase != old.phase:
+        detail = f": {new.message}" if new.message else ""
+        failed = new.phase == TrainingPhase.FAILED
+        out.event(about, str(new.phase), f"phase {old.phase} -> {new.phase}{detail}", failed)
 
 
 def is_terminal(status: TrainingRunStatus) -> bool:

@@ -56,15 +56,3 @@ def predictor(deployment: str, canary: bool = False) -> str:
 def labels(component: str, **extra: str) -> dict[str, str]:
     """Labels every child carries, plus the kind-specific ones given."""
     return {MANAGED_BY: "modelops", COMPONENT: component, **extra}
-
-
-def owner_reference(api_version: str, kind: str, name: str, uid: str) -> dict[str, object]:
-    """An ownerReference that makes the owner's deletion garbage-collect the child."""
-    return {
-        "apiVersion": api_version,
-        "kind": kind,
-        "name": name,
-        "uid": uid,
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }

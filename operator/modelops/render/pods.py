@@ -58,6 +58,16 @@ def volumes(
     return vols, mounts
 
 
+def literal(args: list[str]) -> list[str]:
+    """``args`` as the program must see them: every ``$`` doubled.
+
+    Kubernetes (and the local kubelet) expand ``$(NAME)`` in a container's args from its
+    environment, which holds the referenced Secrets' keys; doubled, ``$$`` comes back as
+    ``$`` and nothing a user wrote can name a variable.
+    """
+    return [arg.replace("$", "$$") for arg in args]
+
+
 def env_from_secrets(*secrets: str | None) -> list[dict[str, Any]]:
     """envFrom entries for credential Secrets: keys become variables, values stay in the Secret."""
     return [{"secretRef": {"name": name}} for name in dict.fromkeys(s for s in secrets if s)]

@@ -7,7 +7,7 @@ from typing import Any
 from modelops import API_VERSION, GROUP
 from modelops.api.modeldeployment import RetrainingPolicy
 from modelops.render import names
-from modelops.render.jobs import Owner
+from modelops.structs import Owner
 
 REASON_ANNOTATION = f"{GROUP}/reason"
 
@@ -20,7 +20,7 @@ def retraining_run(
     Owned by the deployment (not as controller), so deleting the deployment
     cleans its runs up; the models they registered stay.
     """
-    reference = {**owner.reference(), "controller": False}
+    reference = owner.reference(controller=False)
     return {
         "apiVersion": API_VERSION,
         "kind": "TrainingRun",

@@ -12,8 +12,9 @@ from typing import Any
 
 from modelops.api.modeldeployment import ModelDeploymentSpec
 from modelops.render import names, pods
-from modelops.render.jobs import Owner
 from modelops.settings import Settings
+from modelops.structs import Owner
+from modelops.uris import join
 
 HTTP = "http"
 STABLE = "stable"
@@ -49,7 +50,17 @@ def split_replicas(replicas: int, weight: int) -> tuple[int, int]:
     return max(replicas - canary, 1), canary
 
 
-def _server_args(spec: ModelDeploymentSpec, served: Served) -> list[str]:
+def payload_log_uri(owner: Owner, spec: ModelDeploymentSpec, settings: Settings) -> str | None:
+    """Where sampled payloads go: the spec's URI, else ``<root>/<namespace>/<model>/payloads``."""
+    logging = spec.server.payload_logging
+    if not logging.enabled:
+        return None
+    return logging.uri or join(settings.artifact_root, owner.namespace, spec.model, "payloads")
+
+
+def _server_args(
+    owner: Owner, spec: ModelDeploymentSpec, served: Served, settings: Settings
+) -> list[str]:
     server = spec.server
     args = [
         "--model-name",
@@ -69,14 +80,10 @@ def _server_args(spec: ModelDeploymentSpec, served: Served) -> list[str]:
     ]
     drift = spec.monitoring.drift
     args += ["--drift-window", str(drift.window)] if drift.enabled else ["--no-drift"]
-    logging = server.payload_logging
-    if logging.enabled and logging.uri:
-        args += [
-            "--payload-log-uri",
-            logging.uri,
-            "--payload-sample-rate",
-            str(logging.sample_rate),
-        ]
+    payloads = payload_log_uri(owner, spec, settings)
+    if payloads is not None:
+        rate = str(server.payload_logging.sample_rate)
+        args += ["--payload-log-uri", payloads, "--payload-sample-rate", rate]
     return args
 
 
@@ -103,7 +110,7 @@ def deployment(
         "image": settings.server_image,
         "imagePullPolicy": settings.image_pull_policy,
         "command": ["modelops", "serve"],
-        "args": _server_args(spec, served),
+        "args": pods.literal(_server_args(owner, spec, served, settings)),
         "env": [{"name": "MODELOPS_PORT", "value": str(port)}],
         "ports": [{"name": HTTP, "containerPort": port, "protocol": "TCP"}],
         "readinessProbe": {**probe, "failureThreshold": 2},
@@ -288,3 +295,18 @@ def optional_children(
         monitor = service_monitor(owner, spec) if spec.monitoring.service_monitor else None
         children[("monitoring.coreos.com/v1", "ServiceMonitor", owner.name)] = monitor
     return children
+
+
+def child_keys(owner: Owner, service_monitors: bool) -> list[ChildKey]:
+    """Every object a ModelDeployment may own, whatever its spec asks for now."""
+    keys: list[ChildKey] = [
+        ("v1", "Service", owner.name),
+        ("networking.k8s.io/v1", "NetworkPolicy", names.predictor(owner.name)),
+        ("apps/v1", "Deployment", names.predictor(owner.name)),
+        ("apps/v1", "Deployment", names.predictor(owner.name, canary=True)),
+        ("autoscaling/v2", "HorizontalPodAutoscaler", owner.name),
+        ("policy/v1", "PodDisruptionBudget", owner.name),
+    ]
+    if service_monitors:
+        keys.append(("monitoring.coreos.com/v1", "ServiceMonitor", owner.name))
+    return keys

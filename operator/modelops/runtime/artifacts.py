@@ -15,6 +15,8 @@ import fsspec
 import orjson
 from fsspec.implementations.local import LocalFileSystem
 
+from modelops.uris import join as join  # one way to join URIs, shared with render
+
 #: File names inside a run's artifact directory.
 MODEL = "model.onnx"
 REFERENCE = "reference.json"
@@ -28,11 +30,6 @@ REPORT = "report.html"
 
 class DigestMismatch(Exception):
     """The bytes read do not have the digest they were expected to have."""
-
-
-def join(base: str, *parts: str) -> str:
-    """Join path parts onto a URI with single slashes."""
-    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
 
 
 def sha256_digest(data: bytes) -> str:

@@ -2,8 +2,9 @@
 
 Scans one ModelVersion, writes findings.json and report.html next to the model (or
 to ``--output``) and a compact JSON summary to the termination-message path, where
-the operator reads it. Exit code 0 whenever the scan completed, passed or not; 2
-when retrying cannot help (DigestMismatch, InvalidModel, InvalidHoldout); 1 otherwise.
+the operator reads it. Exit code 0 when the scan completed and passed; 2 when it
+completed and rejected the model, or when retrying cannot help (DigestMismatch,
+InvalidModel, InvalidHoldout); 1 otherwise.
 """
 
 from __future__ import annotations
@@ -65,7 +66,11 @@ def main(args: argparse.Namespace) -> int:
     _terminate(message)
     log.info("scan %s: %s", "passed" if result.passed else "rejected", result.summary())
     print(results.serialise(message))
-    return 0
+    # A rejection ends the Job Failed (no retry: the podFailurePolicy's permanent code), so a
+    # Complete scan Job is itself the record that the version passed.
+    from modelops.runtime import termination
+
+    return 0 if result.passed else termination.PERMANENT
 
 
 def _publish(result: ScanResult, args: argparse.Namespace) -> dict[str, Any]:

@@ -6,26 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from modelops import API_VERSION
 from modelops.api.modelversion import ModelVersionSpec
 from modelops.api.trainingrun import TrainingRunSpec
 from modelops.render import names, pods
 from modelops.runtime import termination
-from modelops.runtime.artifacts import join
 from modelops.settings import Settings
-
-
-@dataclass(frozen=True)
-class Owner:
-    """The custom resource a child belongs to."""
-
-    kind: str
-    name: str
-    namespace: str
-    uid: str
-
-    def reference(self) -> dict[str, object]:
-        return names.owner_reference(API_VERSION, self.kind, self.name, self.uid)
+from modelops.structs import Owner
+from modelops.uris import join
 
 
 @dataclass(frozen=True)
@@ -37,9 +24,14 @@ class Champion:
     digest: str
 
 
-def artifact_uri(spec: TrainingRunSpec, run: str, settings: Settings) -> str:
-    """Where a run writes its artifacts: ``<root>/<model>/<run>``."""
-    return join(spec.artifacts.uri or settings.artifact_root, spec.model, run)
+def artifact_uri(spec: TrainingRunSpec, owner: Owner, settings: Settings) -> str:
+    """Where a run writes its artifacts: ``<root>/<namespace>/<model>/<run>-<uid>``.
+
+    The namespace keeps tenants apart and the run's uid keeps a run recreated under an
+    old name from reaching its predecessor's files; the trainer writes a directory once.
+    """
+    run = f"{owner.name}-{owner.uid.replace('-', '')[:12]}" if owner.uid else owner.name
+    return join(spec.artifacts.uri or settings.artifact_root, owner.namespace, spec.model, run)
 
 
 def _job(
@@ -59,6 +51,7 @@ def _job(
     volumes, mounts = pods.volumes(settings, artifact)
     container = {
         **container,
+        "args": pods.literal(container["args"]),
         "image": settings.trainer_image,
         "imagePullPolicy": settings.image_pull_policy,
         "securityContext": pods.container_security_context(),
@@ -112,7 +105,7 @@ def _job(
 
 def training_job(owner: Owner, spec: TrainingRunSpec, settings: Settings) -> dict[str, Any]:
     """The Job that trains ``spec`` for the TrainingRun ``owner``."""
-    output = artifact_uri(spec, owner.name, settings)
+    output = artifact_uri(spec, owner, settings)
     container: dict[str, Any] = {
         "name": "trainer",
         "command": ["modelops", "train"],
