@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint,demo,build]'
+	$(BIN)/pip install --quiet -e '.[runtime,test,lint,demo,build]'
 	touch $(STAMP)
 
 lint: install
@@ -19,6 +19,7 @@ lint: install
 	$(BIN)/ruff format --check operator tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/mypy --strict tools
+	$(BIN)/lint-imports
 
 crds: install
 	$(BIN)/modelops crds
