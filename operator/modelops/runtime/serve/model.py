@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from modelops.runtime import onnxguard
+
 #: onnxruntime's type names -> V2 datatypes.
 V2_DATATYPES = {
     "tensor(bool)": "BOOL",
@@ -71,7 +73,14 @@ class Model:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Model:
-        """Load ONNX bytes (whose digest the caller has checked) into a session."""
+        """Load ONNX bytes (whose digest the caller has checked) into a session.
+
+        A model with external data is refused before onnxruntime opens anything.
+        """
+        try:
+            onnxguard.refuse_external_data(data)
+        except onnxguard.Refused as error:
+            raise ModelError(str(error)) from None
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
