@@ -33,6 +33,10 @@ class InferenceError(Exception):
         self.message = message
 
 
+#: Longest part of a client's value quoted in an error.
+QUOTED_CHARACTERS = 40
+
+
 def bad_request(message: str) -> InferenceError:
     return InferenceError(400, message)
 
@@ -90,14 +94,16 @@ def _full_request(
     (``parsed`` is ``_parse``'s reading of it), ``binary`` the tensor data after it."""
     document = _decode(header, parsed)
     request_id = document.get("id")
-    if request_id is not None and not isinstance(request_id, str):
-        raise bad_request("'id' must be a string")
+    if "id" in document and not isinstance(request_id, str):
+        raise bad_request("'id' must be a string (leave it out for none)")
     parameters = _parameters(document, "the request")
     raw_inputs = document.get("inputs")
     if not isinstance(raw_inputs, list):
         raise bad_request("'inputs' must be an array")
     inputs, batch_size = _inputs(raw_inputs, binary, model, limits)
-    outputs, binary_outputs = _outputs(document.get("outputs"), parameters, model)
+    if "outputs" in document and not isinstance(document["outputs"], list):
+        raise bad_request("'outputs' must be an array (leave it out for all outputs)")
+    outputs, binary_outputs = _outputs(document.get("outputs") or [], parameters, model)
     return InferRequest(request_id, inputs, outputs, binary_outputs, batch_size)
 
 
@@ -368,14 +374,18 @@ def _reject_non_finite(name: str, array: np.ndarray) -> None:
 
 
 def _outputs(
-    raw_outputs: Any, parameters: Mapping[str, Any], model: Model
+    raw_outputs: list[Any], parameters: Mapping[str, Any], model: Model
 ) -> tuple[list[str], frozenset[str]]:
-    all_binary = parameters.get("binary_data_output") is True
-    if raw_outputs is None:
+    """Names of the outputs to return, each once, and those to return as binary data.
+
+    No outputs requested (``outputs`` left out, or ``[]``, as Triton and KServe read it)
+    means all of them. An output named twice is returned once, with the first request's
+    parameters: the answer can never hold more tensors than the model has outputs.
+    """
+    all_binary = _flag(parameters, "binary_data_output", "the request's parameters")
+    if not raw_outputs:
         names = list(model.outputs)
         return names, frozenset(names if all_binary else ())
-    if not isinstance(raw_outputs, list):
-        raise bad_request("'outputs' must be an array")
     names = []
     binary = set()
     for entry in raw_outputs:
@@ -386,11 +396,27 @@ def _outputs(
             raise bad_request(
                 f"unknown output '{name}'; the model's outputs are: {', '.join(model.outputs)}"
             )
-        wants_binary = _parameters(entry, f"output '{name}'").get("binary_data", all_binary)
-        if wants_binary is True:
+        where = f"output '{name}'"
+        wants_binary = _flag(_parameters(entry, where), "binary_data", where, all_binary)
+        if name in names:
+            continue
+        if wants_binary:
             binary.add(name)
         names.append(name)
     return names, frozenset(binary)
+
+
+def _flag(parameters: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+    value = parameters.get(key, default)
+    if type(value) is not bool:
+        raise bad_request(f"'{key}' of {where} must be true or false, got {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A client's value quoted in an error, cut short: a message must not echo a body."""
+    text = repr(value)
+    return text if len(text) <= QUOTED_CHARACTERS else text[:QUOTED_CHARACTERS] + "..."
 
 
 def encode_response(
