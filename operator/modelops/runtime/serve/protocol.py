@@ -143,8 +143,7 @@ def _plain_request(document: simdjson.Object, model: Model, limits: Limits) -> I
     if (
         spec is None
         or type(datatype) is not str
-        or datatype not in tensors.NUMPY_DTYPES
-        or not tensors.compatible(datatype, spec.datatype)
+        or not tensors.direct(datatype, spec.datatype)
         or not isinstance(shape, simdjson.Array)
         or not isinstance(data, simdjson.Array)
     ):
@@ -158,8 +157,10 @@ def _plain_request(document: simdjson.Object, model: Model, limits: Limits) -> I
     array = tensors.from_tape(data, dims, tensors.NUMPY_DTYPES[spec.datatype])
     if array is None:
         return None
-    if not limits.allow_non_finite and array.dtype.kind == "f":
-        _reject_non_finite(spec.name, array)
+    # JSON numbers are finite: infinity here is one beyond the input's datatype (or a sum
+    # overflowing), which the full path tells apart and words.
+    if array.dtype.kind == "f" and not math.isfinite(np.add.reduce(array, axis=None)):
+        return None
     return InferRequest(
         request_id, {spec.name: array}, list(model.outputs), frozenset(), batch_size
     )
@@ -288,7 +289,7 @@ def _inputs(
             if size is None:
                 if "data" not in entry:
                     raise bad_request(f"input '{spec.name}' has no 'data'")
-                array = tensors.from_json(spec.name, entry["data"], shape, spec.datatype)
+                array = tensors.from_json(spec.name, entry["data"], shape, datatype)
             else:
                 if binary is None or not isinstance(size, int) or size < 0:
                     raise bad_request(
@@ -300,7 +301,7 @@ def _inputs(
                 raw = bytes(binary[offset : offset + size])
                 offset += size
                 array = tensors.from_binary(spec.name, raw, shape, datatype)
-                array = array.astype(tensors.NUMPY_DTYPES[spec.datatype], copy=False)
+            array = tensors.convert(spec.name, array, spec.datatype)
         except tensors.TensorError as error:
             raise bad_request(str(error)) from None
         if not limits.allow_non_finite and array.dtype.kind == "f":
@@ -324,13 +325,16 @@ def _input_spec(entry: Mapping[str, Any], model: Model, seen: Mapping[str, Any])
     if name in seen:
         raise bad_request(f"input '{name}' is given twice")
     datatype = entry.get("datatype")
-    if not isinstance(datatype, str) or datatype not in tensors.NUMPY_DTYPES:
+    if not isinstance(datatype, str) or datatype not in tensors.DATATYPES:
         raise bad_request(
-            f"input '{name}' has unknown datatype {datatype!r}; "
-            f"known: {', '.join(tensors.NUMPY_DTYPES)}"
+            f"input '{name}' has unknown datatype {_shown(datatype)}; "
+            f"known: {', '.join(tensors.DATATYPES)}"
         )
     if not tensors.compatible(datatype, spec.datatype):
-        raise bad_request(f"input '{name}' has datatype {spec.datatype}, got {datatype}")
+        kinds = "numeric data of any datatype" if spec.datatype in tensors.NUMERIC else "no other"
+        raise bad_request(
+            f"input '{name}' has datatype {spec.datatype}, got {datatype} ({kinds} can feed it)"
+        )
     return spec
 
 
