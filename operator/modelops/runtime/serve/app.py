@@ -34,7 +34,7 @@ from modelops.runtime.serve import protocol
 from modelops.runtime.serve.config import ServeConfig
 from modelops.runtime.serve.lifecycle import Lifecycle, Phase
 from modelops.runtime.serve.metrics import ServingMetrics
-from modelops.runtime.serve.model import PLATFORM, Model
+from modelops.runtime.serve.model import PLATFORM, Model, OverBudget
 from modelops.runtime.serve.payloads import PayloadLogger
 
 log = logging.getLogger(__name__)
@@ -208,6 +208,11 @@ class Routes:
             names = [*names, prediction[0]]
         try:
             arrays = model.run(parsed.inputs, names)
+        except OverBudget as error:
+            log.warning("stopped an inference: %s", error)
+            return error_response(
+                504, f"{error} (the server's --infer-timeout); send fewer rows per request"
+            )
         except Exception as error:
             # The inputs passed validation; what onnxruntime still refuses is the
             # request's fault (a value outside what the graph handles), not the server's.
