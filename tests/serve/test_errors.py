@@ -30,7 +30,8 @@ BAD_REQUESTS = {
     "shape vs data length": (request(data=[1.0] * 29), "needs 30 values, data has 29"),
     "feature count": (request(shape=[1, 29], data=[1.0] * 29), "shape [-1, 30], got [1, 29]"),
     "rank": (request(shape=[30]), "shape [-1, 30], got [30]"),
-    "wrong datatype": (request(datatype="INT64"), "datatype FP32, got INT64"),
+    "wrong datatype": (request(datatype="BOOL"), "datatype FP32, got BOOL"),
+    "floats sent as INT64": (request(datatype="INT64"), "data are not INT64 values"),
     "unknown datatype": (request(datatype="FLOAT"), "unknown datatype 'FLOAT'"),
     "unknown input": (request(name="x"), "unknown input 'x'"),
     "missing input": ({"inputs": []}, "missing input(s): input"),
@@ -61,12 +62,11 @@ async def test_an_integer_beyond_64_bits_is_a_number_not_malformed_json(client: 
     assert response.status == 200, await response.text()
 
 
-@pytest.mark.parametrize("value", ["null", "1e39"], ids=["NaN", "beyond FP32"])
 async def test_non_finite_values_are_rejected_unless_allowed(
-    start_client: StartClient, served: Served, value: str
+    start_client: StartClient, served: Served
 ) -> None:
     body = b'{"inputs":[{"name":"input","shape":[1,30],"datatype":"FP64","data":['
-    body += value.encode() + b",1.0" * 29 + b"]}]}"
+    body += b"null" + b",1.0" * 29 + b"]}]}"
     headers = {"Content-Type": "application/json"}
     strict = await start_client(served.config())
     rejected = await strict.post(INFER, data=body, headers=headers)

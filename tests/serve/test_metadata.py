@@ -68,3 +68,37 @@ async def test_inferring_on_an_unknown_model_or_version_is_404(client: Client, p
     response = await client.post(path, json={"inputs": []})
     assert response.status == 404
     assert "error" in await response.json()
+
+
+async def test_server_metadata_answers_on_the_path_the_specification_lists(
+    client: Client,
+) -> None:
+    response = await client.get("/v2/")
+    assert response.status == 200
+    assert await response.json() == await (await client.get("/v2")).json()
+
+
+@pytest.mark.parametrize("path", ["/", "/v1/models/cancer:predict", "/v2/modelz", "/v2/x/y/z"])
+async def test_an_unknown_path_is_a_json_404(client: Client, path: str) -> None:
+    response = await client.post(path, json={})
+    assert response.status == 404
+    assert response.headers["Content-Type"] == "application/json"
+    assert "no such path" in (await response.json())["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/v2/models/cancer/infer", "POST"),
+        ("DELETE", "/v2/health/live", "GET, HEAD"),
+        ("POST", "/v2", "GET, HEAD"),
+        ("PUT", "/v2/models/cancer/versions/3", "GET, HEAD"),
+    ],
+)
+async def test_a_wrong_method_is_a_json_405_saying_which_are_allowed(
+    client: Client, method: str, path: str, allowed: str
+) -> None:
+    response = await client.request(method, path)
+    assert response.status == 405
+    assert response.headers["Allow"] == allowed
+    assert f"use {allowed}" in (await response.json())["error"]

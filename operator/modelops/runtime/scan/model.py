@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from modelops.api.trainingrun import Task
-from modelops.runtime import artifacts
+from modelops.runtime import artifacts, onnxguard
 from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
 from modelops.runtime.scan import errors
 from modelops.runtime.scan.features import Features
@@ -111,6 +111,7 @@ def load(artifact_uri: str, digest: str, task: Task, classes: list[str] | None) 
         graph = onnx.load_model_from_string(data).graph
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        onnxguard.refuse_external_data(data)
         session = onnxruntime.InferenceSession(
             data, sess_options=options, providers=["CPUExecutionProvider"]
         )

@@ -12,8 +12,9 @@ Routes (``{name}`` is the served model's name, ``{version}`` its version number)
     POST /v2/models/{name}[/versions/{version}]/infer
     GET  /metrics                                     Prometheus text
 
-Errors are JSON ``{"error": "<message>"}``. Inference runs inline: it is sub-millisecond,
-and an executor hop would cost more than it saves.
+``GET /v2/`` answers as ``GET /v2``. Errors are JSON ``{"error": "<message>"}``, an
+unknown path's 404 and a wrong method's 405 (with ``Allow``) included. Inference runs
+inline: it is sub-millisecond, and an executor hop would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from modelops.runtime.serve import protocol
 from modelops.runtime.serve.config import ServeConfig
 from modelops.runtime.serve.lifecycle import Lifecycle, Phase
 from modelops.runtime.serve.metrics import ServingMetrics
-from modelops.runtime.serve.model import PLATFORM, Model
+from modelops.runtime.serve.model import PLATFORM, Model, OverBudget
 from modelops.runtime.serve.payloads import PayloadLogger
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,11 @@ class Routes:
             names = [*names, prediction[0]]
         try:
             arrays = model.run(parsed.inputs, names)
+        except OverBudget as error:
+            log.warning("stopped an inference: %s", error)
+            return error_response(
+                504, f"{error} (the server's --infer-timeout); send fewer rows per request"
+            )
         except Exception as error:
             # The inputs passed validation; what onnxruntime still refuses is the
             # request's fault (a value outside what the graph handles), not the server's.
@@ -244,6 +250,23 @@ class Routes:
             },
         )
 
+    async def unrouted(self, request: web.Request) -> web.Response:
+        """404 or 405 as JSON, for what no route takes (the last, catch-all route)."""
+        allowed: set[str] = set()
+        for resource in request.app.router.resources():
+            if resource is not request.match_info.route.resource:
+                allowed |= (await resource.resolve(request))[1]
+        if allowed:
+            methods = ", ".join(sorted(allowed))
+            return web.Response(
+                status=405,
+                body=orjson.dumps(
+                    {"error": f"{request.method} is not allowed on {request.path}; use {methods}"}
+                ),
+                headers={**_JSON, "Allow": methods},
+            )
+        return error_response(404, f"no such path: {request.path} (the V2 API is under /v2)")
+
     async def metrics(self, request: web.Request) -> web.Response:
         return web.Response(
             body=self._metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
@@ -279,12 +302,14 @@ def create_app(config: ServeConfig) -> web.Application:
     app.router.add_get("/v2/health/live", routes.live)
     app.router.add_get("/v2/health/ready", routes.ready)
     app.router.add_get("/v2", routes.server_metadata)
+    app.router.add_get("/v2/", routes.server_metadata)  # the path the specification lists
     app.router.add_get("/v2/models", routes.models)
     app.router.add_post("/v2/repository/index", routes.repository_index)
     for prefix in (model, versioned):
         app.router.add_get(prefix, routes.model_metadata)
         app.router.add_get(f"{prefix}/ready", routes.model_ready)
     app.router.add_get("/metrics", routes.metrics)
+    app.router.add_route("*", "/{path:.*}", routes.unrouted)  # last: what nothing else takes
 
     async def start(app: web.Application) -> Any:
         loading = asyncio.create_task(lifecycle.load())

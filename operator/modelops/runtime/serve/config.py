@@ -62,6 +62,10 @@ class ServeConfig:
     body_timeout: float = 30.0
     """Seconds a client may take to send a request body; slower ones get 408."""
 
+    infer_timeout: float = 5.0
+    """Seconds one inference may run before it is stopped and answered 504; 0 for no limit.
+    Inference runs on the event loop, so this also bounds how long health probes wait."""
+
     @property
     def version_label(self) -> str:
         return str(self.model_version)

@@ -55,7 +55,11 @@ class Lifecycle:
         started = time.monotonic()
         try:
             loaded = await asyncio.to_thread(
-                loading.load, config.artifact_uri, config.digest, config.drift
+                loading.load,
+                config.artifact_uri,
+                config.digest,
+                config.drift,
+                config.infer_timeout or None,
             )
             drift = None
             if loaded.reference is not None:

@@ -28,8 +28,11 @@ class Loaded:
     """The reference profile, or None when the artifacts have none (an imported model)."""
 
 
-def load(artifact_uri: str, digest: str, with_reference: bool) -> Loaded:
-    """Read, verify and load the artifacts under ``artifact_uri``."""
+def load(
+    artifact_uri: str, digest: str, with_reference: bool, budget: float | None = None
+) -> Loaded:
+    """Read, verify and load the artifacts under ``artifact_uri``; ``budget`` is the
+    longest one inference may take, in seconds (None: no limit)."""
     model_uri = artifacts.join(artifact_uri, artifacts.MODEL)
     try:
         data = artifacts.read_verified(model_uri, digest)
@@ -38,7 +41,7 @@ def load(artifact_uri: str, digest: str, with_reference: bool) -> Loaded:
     except (OSError, ValueError) as error:
         raise LoadError(f"cannot read {model_uri}: {error}") from error
     try:
-        model = Model.from_bytes(data)
+        model = Model.from_bytes(data, budget)
     except ModelError as error:
         raise LoadError(f"{model_uri}: {error}") from error
     reference = _reference(artifact_uri) if with_reference else None

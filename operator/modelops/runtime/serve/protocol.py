@@ -33,6 +33,10 @@ class InferenceError(Exception):
         self.message = message
 
 
+#: Longest part of a client's value quoted in an error.
+QUOTED_CHARACTERS = 40
+
+
 def bad_request(message: str) -> InferenceError:
     return InferenceError(400, message)
 
@@ -90,14 +94,16 @@ def _full_request(
     (``parsed`` is ``_parse``'s reading of it), ``binary`` the tensor data after it."""
     document = _decode(header, parsed)
     request_id = document.get("id")
-    if request_id is not None and not isinstance(request_id, str):
-        raise bad_request("'id' must be a string")
+    if "id" in document and not isinstance(request_id, str):
+        raise bad_request("'id' must be a string (leave it out for none)")
     parameters = _parameters(document, "the request")
     raw_inputs = document.get("inputs")
     if not isinstance(raw_inputs, list):
         raise bad_request("'inputs' must be an array")
     inputs, batch_size = _inputs(raw_inputs, binary, model, limits)
-    outputs, binary_outputs = _outputs(document.get("outputs"), parameters, model)
+    if "outputs" in document and not isinstance(document["outputs"], list):
+        raise bad_request("'outputs' must be an array (leave it out for all outputs)")
+    outputs, binary_outputs = _outputs(document.get("outputs") or [], parameters, model)
     return InferRequest(request_id, inputs, outputs, binary_outputs, batch_size)
 
 
@@ -137,8 +143,7 @@ def _plain_request(document: simdjson.Object, model: Model, limits: Limits) -> I
     if (
         spec is None
         or type(datatype) is not str
-        or datatype not in tensors.NUMPY_DTYPES
-        or not tensors.compatible(datatype, spec.datatype)
+        or not tensors.direct(datatype, spec.datatype)
         or not isinstance(shape, simdjson.Array)
         or not isinstance(data, simdjson.Array)
     ):
@@ -152,8 +157,10 @@ def _plain_request(document: simdjson.Object, model: Model, limits: Limits) -> I
     array = tensors.from_tape(data, dims, tensors.NUMPY_DTYPES[spec.datatype])
     if array is None:
         return None
-    if not limits.allow_non_finite and array.dtype.kind == "f":
-        _reject_non_finite(spec.name, array)
+    # JSON numbers are finite: infinity here is one beyond the input's datatype (or a sum
+    # overflowing), which the full path tells apart and words.
+    if array.dtype.kind == "f" and not math.isfinite(np.add.reduce(array, axis=None)):
+        return None
     return InferRequest(
         request_id, {spec.name: array}, list(model.outputs), frozenset(), batch_size
     )
@@ -282,7 +289,7 @@ def _inputs(
             if size is None:
                 if "data" not in entry:
                     raise bad_request(f"input '{spec.name}' has no 'data'")
-                array = tensors.from_json(spec.name, entry["data"], shape, spec.datatype)
+                array = tensors.from_json(spec.name, entry["data"], shape, datatype)
             else:
                 if binary is None or not isinstance(size, int) or size < 0:
                     raise bad_request(
@@ -294,7 +301,7 @@ def _inputs(
                 raw = bytes(binary[offset : offset + size])
                 offset += size
                 array = tensors.from_binary(spec.name, raw, shape, datatype)
-                array = array.astype(tensors.NUMPY_DTYPES[spec.datatype], copy=False)
+            array = tensors.convert(spec.name, array, spec.datatype)
         except tensors.TensorError as error:
             raise bad_request(str(error)) from None
         if not limits.allow_non_finite and array.dtype.kind == "f":
@@ -318,13 +325,16 @@ def _input_spec(entry: Mapping[str, Any], model: Model, seen: Mapping[str, Any])
     if name in seen:
         raise bad_request(f"input '{name}' is given twice")
     datatype = entry.get("datatype")
-    if not isinstance(datatype, str) or datatype not in tensors.NUMPY_DTYPES:
+    if not isinstance(datatype, str) or datatype not in tensors.DATATYPES:
         raise bad_request(
-            f"input '{name}' has unknown datatype {datatype!r}; "
-            f"known: {', '.join(tensors.NUMPY_DTYPES)}"
+            f"input '{name}' has unknown datatype {_shown(datatype)}; "
+            f"known: {', '.join(tensors.DATATYPES)}"
         )
     if not tensors.compatible(datatype, spec.datatype):
-        raise bad_request(f"input '{name}' has datatype {spec.datatype}, got {datatype}")
+        kinds = "numeric data of any datatype" if spec.datatype in tensors.NUMERIC else "no other"
+        raise bad_request(
+            f"input '{name}' has datatype {spec.datatype}, got {datatype} ({kinds} can feed it)"
+        )
     return spec
 
 
@@ -368,14 +378,18 @@ def _reject_non_finite(name: str, array: np.ndarray) -> None:
 
 
 def _outputs(
-    raw_outputs: Any, parameters: Mapping[str, Any], model: Model
+    raw_outputs: list[Any], parameters: Mapping[str, Any], model: Model
 ) -> tuple[list[str], frozenset[str]]:
-    all_binary = parameters.get("binary_data_output") is True
-    if raw_outputs is None:
+    """Names of the outputs to return, each once, and those to return as binary data.
+
+    No outputs requested (``outputs`` left out, or ``[]``, as Triton and KServe read it)
+    means all of them. An output named twice is returned once, with the first request's
+    parameters: the answer can never hold more tensors than the model has outputs.
+    """
+    all_binary = _flag(parameters, "binary_data_output", "the request's parameters")
+    if not raw_outputs:
         names = list(model.outputs)
         return names, frozenset(names if all_binary else ())
-    if not isinstance(raw_outputs, list):
-        raise bad_request("'outputs' must be an array")
     names = []
     binary = set()
     for entry in raw_outputs:
@@ -386,11 +400,27 @@ def _outputs(
             raise bad_request(
                 f"unknown output '{name}'; the model's outputs are: {', '.join(model.outputs)}"
             )
-        wants_binary = _parameters(entry, f"output '{name}'").get("binary_data", all_binary)
-        if wants_binary is True:
+        where = f"output '{name}'"
+        wants_binary = _flag(_parameters(entry, where), "binary_data", where, all_binary)
+        if name in names:
+            continue
+        if wants_binary:
             binary.add(name)
         names.append(name)
     return names, frozenset(binary)
+
+
+def _flag(parameters: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+    value = parameters.get(key, default)
+    if type(value) is not bool:
+        raise bad_request(f"'{key}' of {where} must be true or false, got {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A client's value quoted in an error, cut short: a message must not echo a body."""
+    text = repr(value)
+    return text if len(text) <= QUOTED_CHARACTERS else text[:QUOTED_CHARACTERS] + "..."
 
 
 def encode_response(

@@ -34,8 +34,17 @@ NUMPY_DTYPES: dict[str, np.dtype[Any]] = {
     "BYTES": np.dtype(np.object_),
 }
 
-FLOATS = frozenset({"FP16", "FP32", "FP64"})
+#: Every datatype the protocol names, in its order. BF16 has no numpy dtype: its data
+#: decode to float32, which holds every bfloat16 value exactly. No model input is BF16
+#: (``model.V2_DATATYPES`` has none), so BF16 is only ever data for another datatype.
+DATATYPES = (
+    *("BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"),
+    *("FP16", "BF16", "FP32", "FP64", "BYTES"),
+)
+
+FLOATS = frozenset({"FP16", "BF16", "FP32", "FP64"})
 INTEGERS = frozenset({"UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"})
+NUMERIC = FLOATS | INTEGERS
 
 #: numpy kinds that JSON data may decode to, per kind of target datatype.
 _JSON_KINDS = {"f": "fiub", "i": "iu", "u": "iu", "b": "b"}
@@ -54,10 +63,76 @@ def element_count(shape: Sequence[int]) -> int:
 def compatible(requested: str, expected: str) -> bool:
     """Whether data sent as ``requested`` may feed an input of datatype ``expected``.
 
-    Floats convert among themselves (JSON numbers have no width; Triton accepts FP64 data
-    for FP32 inputs too); everything else must match exactly.
+    The rule, one for every numeric datatype: data of any numeric datatype feed any
+    numeric input, converted value by value (:func:`convert`), as long as every value
+    fits the input's datatype. BOOL and BYTES feed only inputs of their own datatype.
     """
-    return requested == expected or (requested in FLOATS and expected in FLOATS)
+    return requested == expected or (requested in NUMERIC and expected in NUMERIC)
+
+
+def direct(requested: str, expected: str) -> bool:
+    """Whether JSON data sent as ``requested`` may be decoded straight into ``expected``.
+
+    True where that gives the same values as decoding as ``requested`` and converting:
+    the same datatype, or FP64 (every JSON number is one) for a floating input. The
+    plain-request shortcut takes only these.
+    """
+    return requested == expected or (requested == "FP64" and expected in FLOATS)
+
+
+def decoded_dtype(datatype: str) -> np.dtype[Any]:
+    """The numpy dtype that data sent as ``datatype`` decode to."""
+    return _FLOAT32 if datatype == "BF16" else NUMPY_DTYPES[datatype]
+
+
+_FLOAT32 = np.dtype(np.float32)
+
+
+def convert(name: str, array: np.ndarray, datatype: str) -> np.ndarray:
+    """``array`` as input ``name``'s ``datatype``, when every value fits; else TensorError.
+
+    A floating datatype takes any value within its finite range, rounded to the nearest
+    one it holds (NaN and infinity pass through, for the caller's non-finite rule); an
+    integer datatype takes whole numbers within its range.
+    """
+    dtype = decoded_dtype(datatype)
+    if array.dtype == dtype:
+        return array
+    if dtype.kind == "f":
+        with np.errstate(over="ignore"):
+            result = array.astype(dtype)
+        if not math.isfinite(np.add.reduce(result, axis=None)):  # an INT32 overflows FP16
+            beyond = np.isinf(result) & np.isfinite(array)
+            if beyond.any():
+                _refuse_value(
+                    name, array, int(np.flatnonzero(beyond)[0]), f"out of the range of {datatype}"
+                )
+        return result
+    if dtype.kind not in "iu" or array.dtype.kind not in "iuf":
+        raise TensorError(f"input '{name}': data cannot be converted to {datatype}")
+    if array.size:
+        if array.dtype.kind == "f":
+            whole = np.isfinite(array) & (np.floor(array) == array)
+            if not whole.all():
+                _refuse_value(
+                    name,
+                    array,
+                    int(np.flatnonzero(~whole)[0]),
+                    f"not a whole number, as {datatype} needs",
+                )
+        info = np.iinfo(dtype)
+        low, high = array.min().item(), array.max().item()
+        if low < info.min or high > info.max:
+            values = array.reshape(-1).tolist()
+            first = next(i for i, v in enumerate(values) if not info.min <= v <= info.max)
+            _refuse_value(name, array, first, f"out of the range of {datatype}")
+    return array.astype(dtype)
+
+
+def _refuse_value(name: str, array: np.ndarray, flat_index: int, problem: str) -> None:
+    where = [int(i) for i in np.unravel_index(flat_index, array.shape)]
+    value = array.reshape(-1)[flat_index].item()
+    raise TensorError(f"input '{name}': value {value!r} at index {where} is {problem}")
 
 
 def from_json(name: str, data: Any, shape: Sequence[int], datatype: str) -> np.ndarray:
@@ -67,10 +142,14 @@ def from_json(name: str, data: Any, shape: Sequence[int], datatype: str) -> np.n
     then go straight into a buffer; anything else (nulls, booleans, strings, ragged nesting)
     takes the list path below, which also words the errors.
     """
-    dtype = NUMPY_DTYPES[datatype]
+    dtype = decoded_dtype(datatype)
     if isinstance(data, simdjson.Array):
         fast = from_tape(data, shape, dtype)
-        if fast is not None:
+        # Infinity here is a finite JSON number beyond the datatype (or a sum that
+        # overflowed): the list path below finds which, and says so.
+        if fast is not None and (
+            fast.dtype.kind != "f" or math.isfinite(np.add.reduce(fast, axis=None))
+        ):
             return fast
         data = data.as_list()
     if not isinstance(data, list):
@@ -92,11 +171,7 @@ def from_json(name: str, data: Any, shape: Sequence[int], datatype: str) -> np.n
         array = _nulls_as_nan(name, array)
     if array.size and array.dtype.kind not in _JSON_KINDS[dtype.kind]:
         raise TensorError(f"input '{name}': data are not {datatype} values")
-    if dtype.kind in "iu" and array.size:
-        info = np.iinfo(dtype)
-        if array.min() < info.min or array.max() > info.max:
-            raise TensorError(f"input '{name}': values out of the range of {datatype}")
-    return array.astype(dtype, copy=False).reshape(shape)
+    return convert(name, array.reshape(shape), datatype)
 
 
 #: numpy kind of the target -> simdjson buffer type that holds its JSON numbers exactly.
@@ -163,13 +238,19 @@ def from_binary(name: str, raw: bytes, shape: Sequence[int], datatype: str) -> n
                 f"input '{name}': shape {list(shape)} needs {count} values, data has {len(values)}"
             )
         return np.array(values, dtype=object).reshape(shape)
-    dtype = NUMPY_DTYPES[datatype].newbyteorder("<")
+    dtype = (_BFLOAT16_BITS if datatype == "BF16" else NUMPY_DTYPES[datatype]).newbyteorder("<")
     if len(raw) != count * dtype.itemsize:
         raise TensorError(
             f"input '{name}': shape {list(shape)} of {datatype} needs "
             f"{count * dtype.itemsize} bytes, got {len(raw)}"
         )
-    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+    array = np.frombuffer(raw, dtype=dtype)
+    if datatype == "BF16":  # a bfloat16 is the upper half of the float32 of the same value
+        array = (array.astype(np.uint32) << 16).view(np.float32)
+    return array.reshape(shape)
+
+
+_BFLOAT16_BITS = np.dtype(np.uint16)
 
 
 def _split_bytes(name: str, raw: bytes) -> list[str]:

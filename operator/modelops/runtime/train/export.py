@@ -31,6 +31,7 @@ from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 from sklearn.base import BaseEstimator
 
 from modelops.api.trainingrun import Task
+from modelops.runtime import onnxguard
 from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
 from modelops.runtime.train import estimators, opsets
 from modelops.runtime.train.columns import Schema
@@ -86,6 +87,7 @@ def check_parity(
     model: bytes, inputs: dict[str, np.ndarray], task: Task, expected: Expected
 ) -> dict[str, Any]:
     """Run the export on the holdout; raise ExportMismatch unless it reproduces ``expected``."""
+    onnxguard.refuse_external_data(model)
     session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
     outputs = dict(
         zip(
