@@ -56,6 +56,25 @@ class Settings:
         "Comma-separated URL prefixes a retraining policy's prometheus.url may name; the "
         "operator queries no other URL (besides MODELOPS_PROMETHEUS_URL).",
     )
+    allowed_secrets: str = _setting(
+        "modelops-*",
+        "Comma-separated names or globs of the Secrets a spec may reference for credentials; "
+        "a pod gets only these, so a namespace user cannot borrow any Secret of the namespace.",
+    )
+    allowed_service_accounts: str = _setting(
+        "",
+        "Comma-separated names or globs of the service accounts a spec's serviceAccountName "
+        "may name (with their cloud identity); empty allows none but the namespace default.",
+    )
+    job_deadline_seconds: int = _setting(
+        21600, "activeDeadlineSeconds of trainer Jobs whose TrainingRun sets none."
+    )
+    trainer_requests: str = _setting(
+        "cpu=500m,memory=1Gi", "Trainer resource requests for what a TrainingRun leaves out."
+    )
+    trainer_limits: str = _setting(
+        "cpu=2,memory=4Gi", "Trainer resource limits for what a TrainingRun leaves out."
+    )
     drift_check_seconds: float = _setting(
         15.0, "Fallback interval between drift checks, in seconds."
     )
@@ -78,6 +97,17 @@ class Settings:
             except ValueError as error:
                 raise ValueError(f"{name}={raw!r}: {error}") from None
         return cls(**values)
+
+
+def quantities(text: str) -> dict[str, str]:
+    """``cpu=2,memory=4Gi`` as ``{"cpu": "2", "memory": "4Gi"}``."""
+    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def names(text: str) -> list[str]:
+    """A comma-separated list of names or globs."""
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def env_name(field_name: str) -> str:

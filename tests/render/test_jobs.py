@@ -9,6 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from modelops.api.common import Resources
 from modelops.api.modelversion import ModelVersionSpec
 from modelops.api.trainingrun import TrainingRunSpec
 from modelops.render import batchjobs as jobs
@@ -101,7 +102,21 @@ def test_credentials_reach_the_pod_only_by_secret_reference() -> None:
     )
     container = _container(jobs.training_job(OWNER, spec, SETTINGS))
     assert container["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
-    assert [e["name"] for e in container["env"]] == ["PYTHONUNBUFFERED"]
+    assert [e["name"] for e in container["env"]] == ["PYTHONUNBUFFERED", "MODELOPS_CPU_LIMIT"]
+    assert not any("secretKeyRef" in (e.get("valueFrom") or {}) for e in container["env"])
+
+
+def test_a_run_that_sets_no_bounds_gets_the_operators() -> None:
+    spec = _sample_spec().model_copy(
+        update={"active_deadline_seconds": None, "resources": Resources()}
+    )
+    job = jobs.training_job(OWNER, spec, SETTINGS)
+    assert job["spec"]["activeDeadlineSeconds"] == SETTINGS.job_deadline_seconds
+    resources = _container(job)["resources"]
+    assert resources["limits"] == {"cpu": "2", "memory": "4Gi"}
+    assert resources["requests"] == {"cpu": "500m", "memory": "1Gi"}
+    cpu = next(e for e in _container(job)["env"] if e["name"] == "MODELOPS_CPU_LIMIT")
+    assert cpu["valueFrom"]["resourceFieldRef"]["resource"] == "limits.cpu"
 
 
 def _scan_spec() -> ModelVersionSpec:

@@ -26,7 +26,7 @@ from tests.pss import violations
 pytestmark = pytest.mark.slow
 
 CANARY = "canary-S3cr3t-4f9b2e7d1c"
-SECRET = "dataset-credentials"
+SECRET = "modelops-dataset-credentials"
 NAMESPACE = "default"
 
 

@@ -18,7 +18,7 @@ from modelops import API_VERSION
 from modelops.api.common import describe, set_condition, status_of
 from modelops.api.modeldeployment import ModelDeploymentSpec, ModelDeploymentStatus, VersionPolicy
 from modelops.api.modelversion import Stage, VersionPhase
-from modelops.decide import retraining
+from modelops.decide import admission, retraining
 from modelops.decide.children import covers
 from modelops.decide.jobstatus import job_state
 from modelops.decide.plan import Builder, Plan, Write
@@ -319,6 +319,18 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelDep
         )
         return out.done(status.model_copy(update={"conditions": conditions}))
 
+    refusals = admission.deployment_refusals(spec, settings)
+    if refusals:
+        conditions = set_condition(
+            status.conditions,
+            "Ready",
+            False,
+            "InvalidSpec",
+            "; ".join(refusals),
+            now=now,
+            generation=generation,
+        )
+        return out.done(status.model_copy(update={"conditions": conditions}))
     owner = Owner.of(body)
     found = candidates(observed.versions, spec.model, observed.scan_jobs)
     resolution = resolve(spec, found)

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from modelops.api.common import describe, set_condition, status_of
 from modelops.api.trainingrun import TrainingPhase, TrainingRunSpec, TrainingRunStatus
+from modelops.decide import admission
 from modelops.decide.jobstatus import JobState, job_state, termination_summary
 from modelops.decide.plan import Builder, Plan, Write
 from modelops.decide.versions import next_version
@@ -66,6 +67,11 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[Training
         _phase_event(out, about, status, new)
         return out.done(new)
 
+    refusals = admission.training_refusals(spec, settings)
+    if refusals:
+        new = invalid(status, "; ".join(refusals), now, generation)
+        _phase_event(out, about, status, new)
+        return out.done(new)
     owner = Owner.of(body)
     job_name = names.training_job(owner.name)
     job = observed.job

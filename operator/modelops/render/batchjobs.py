@@ -10,7 +10,7 @@ from modelops.api.modelversion import ModelVersionSpec
 from modelops.api.trainingrun import TrainingRunSpec
 from modelops.render import names, pods
 from modelops.runtime import termination
-from modelops.settings import Settings
+from modelops.settings import Settings, quantities
 from modelops.structs import Owner
 from modelops.uris import join
 
@@ -117,11 +117,28 @@ def training_job(owner: Owner, spec: TrainingRunSpec, settings: Settings) -> dic
             "--spec",
             json.dumps(spec.to_api(), sort_keys=True, separators=(",", ":")),
         ],
-        "env": [{"name": "PYTHONUNBUFFERED", "value": "1"}],
+        "env": [
+            {"name": "PYTHONUNBUFFERED", "value": "1"},
+            # The trainer caps n_jobs to the cores it may use (rounded up to whole cores).
+            {
+                "name": "MODELOPS_CPU_LIMIT",
+                "valueFrom": {
+                    "resourceFieldRef": {
+                        "containerName": "trainer",
+                        "resource": "limits.cpu",
+                        "divisor": "1",
+                    }
+                },
+            },
+        ],
         "envFrom": pods.env_from_secrets(
             spec.dataset.credentials_secret, spec.artifacts.credentials_secret
         ),
-        "resources": pods.resources(spec.resources.requests, spec.resources.limits),
+        # What the run leaves out, the operator's defaults bound: no run takes the node.
+        "resources": pods.resources(
+            {**quantities(settings.trainer_requests), **spec.resources.requests},
+            {**quantities(settings.trainer_limits), **spec.resources.limits},
+        ),
     }
     labels = names.labels(
         "trainer", **{names.MODEL: spec.model, names.TRAINING_RUN: names.label_value(owner.name)}
@@ -135,7 +152,7 @@ def training_job(owner: Owner, spec: TrainingRunSpec, settings: Settings) -> dic
         artifact=output,
         service_account=spec.service_account_name,
         backoff_limit=spec.backoff_limit,
-        active_deadline_seconds=spec.active_deadline_seconds,
+        active_deadline_seconds=spec.active_deadline_seconds or settings.job_deadline_seconds,
         ttl_seconds_after_finished=spec.ttl_seconds_after_finished,
         suspend=spec.suspend,
     )
