@@ -130,3 +130,34 @@ def test_the_status_patch_never_carries_deployed_by() -> None:
     plan = _plan(version)
     assert plan.status is not None
     assert "deployedBy" not in modelversion.status_patch(plan.status)
+
+
+def test_an_import_may_not_point_at_another_tenants_or_models_artifacts() -> None:
+    for uri in (
+        "file:///artifacts/team-b/alpha/r-1234",
+        "file:///artifacts/ml/beta/r-1234",
+        "file:///artifacts/ml/alpha/../../team-b/alpha/r",
+    ):
+        version = model_version("alpha-v1", 1)
+        version["spec"]["artifactUri"] = uri
+        plan = _plan(version)
+        assert plan.writes == (), uri
+        assert plan.status is not None
+        assert plan.status.phase == VersionPhase.REJECTED
+        assert "spec.artifactUri" in (plan.status.message or "")
+
+
+def test_an_import_from_a_location_of_ones_own_is_scanned() -> None:
+    version = model_version("alpha-v1", 1)
+    version["spec"]["artifactUri"] = "s3://team-a-models/alpha/1"
+    assert [w.ref.kind for w in _plan(version).writes] == ["Job"]
+
+
+def test_the_scan_writes_its_report_beside_the_version_never_into_what_it_reads() -> None:
+    version = model_version("alpha-v1", 1)
+    (write,) = _plan(version).writes
+    assert write.body is not None
+    args = write.body["spec"]["template"]["spec"]["containers"][0]["args"]
+    output = args[args.index("--output") + 1]
+    assert output.startswith("file:///artifacts/ml/scans/alpha-v1-")
+    assert not output.startswith(version["spec"]["artifactUri"])

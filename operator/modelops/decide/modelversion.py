@@ -31,6 +31,7 @@ from modelops.decide.plan import Builder, Plan, Write
 from modelops.render import batchjobs, names
 from modelops.settings import Settings
 from modelops.structs import Obj, Owner, Ref, owned_by
+from modelops.uris import join
 
 TERMINAL = (VersionPhase.VALIDATED, VersionPhase.REJECTED)
 MAX_FINDINGS = 20
@@ -71,6 +72,11 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelVer
         _phase_events(out, about, status, new)
         return out.done(new)
 
+    trespass = artifact_trespass(spec, Owner.of(body), settings)
+    if trespass:
+        new = _phase(status, VersionPhase.REJECTED, "InvalidSpec", trespass, now, generation)
+        _phase_events(out, about, status, new)
+        return out.done(new)
     owner = Owner.of(body)
     rendered = batchjobs.scan_job(owner, spec, settings, _champion(observed.versions, spec, owner))
     job = observed.job
@@ -100,6 +106,25 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelVer
     new = new.model_copy(update={"observed_generation": generation})
     _phase_events(out, about, status_of(ModelVersionStatus, body), new)
     return out.done(new)
+
+
+def artifact_trespass(spec: ModelVersionSpec, owner: Owner, settings: Settings) -> str | None:
+    """Why ``artifactUri`` may not be used: inside the operator's artifact tree, a version
+    reads only its own namespace's and model's artifacts (never another tenant's model).
+    """
+    root = settings.artifact_root.rstrip("/") + "/"
+    if not spec.artifact_uri.startswith(root):
+        return None
+    own = join(settings.artifact_root, owner.namespace, spec.model) + "/"
+    if (
+        spec.artifact_uri.rstrip("/").startswith(own.rstrip("/") + "/")
+        and ".." not in spec.artifact_uri
+    ):
+        return None
+    return (
+        f"spec.artifactUri: {spec.artifact_uri} is in the operator's artifact store but not under "
+        f"{own} (this namespace's {spec.model}); import a model from a location of your own"
+    )
 
 
 def genuine_scan(job: Obj, rendered: Obj) -> bool:

@@ -34,6 +34,12 @@ def artifact_uri(spec: TrainingRunSpec, owner: Owner, settings: Settings) -> str
     return join(spec.artifacts.uri or settings.artifact_root, owner.namespace, spec.model, run)
 
 
+def scan_output_uri(owner: Owner, settings: Settings) -> str:
+    """Where a version's scan writes findings.json and report.html."""
+    tag = f"{owner.name}-{owner.uid.replace('-', '')[:12]}" if owner.uid else owner.name
+    return join(settings.artifact_root, owner.namespace, "scans", tag)
+
+
 def _job(
     *,
     owner: Owner,
@@ -180,6 +186,9 @@ def scan_job(
     ]
     if spec.holdout_uri:
         args += ["--holdout-uri", spec.holdout_uri]
+    # The report goes to the version's own place: a scan never writes where it reads, so a
+    # version pointed at another model's artifacts cannot overwrite that model's report.
+    args += ["--output", scan_output_uri(owner, settings)]
     if champion is not None:
         args += [
             "--champion-name",
