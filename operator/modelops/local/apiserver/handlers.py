@@ -207,6 +207,11 @@ class ResourceHandler:
                 options = body
         if "propagationPolicy" in request.query:
             options["propagationPolicy"] = request.query["propagationPolicy"]
+        if "gracePeriodSeconds" in request.query:
+            try:
+                options["gracePeriodSeconds"] = int(request.query["gracePeriodSeconds"])
+            except ValueError as exc:
+                raise errors.bad_request("gracePeriodSeconds must be an integer") from exc
         return options
 
     async def delete(
@@ -216,7 +221,7 @@ class ResourceHandler:
         obj = self.cluster.delete(
             rtype, namespace, name, options, dry_run=request.query.get("dryRun") == "All"
         )
-        if rtype.schema is not None or obj["metadata"].get("deletionTimestamp"):
+        if rtype.returns_deleted or obj["metadata"].get("deletionTimestamp"):
             return respond(obj)
         return respond(
             {

@@ -133,13 +133,7 @@ def _pod_cells(pod: Obj) -> list[Any]:
     containers = (pod.get("spec") or {}).get("containers") or []
     ready = sum(1 for s in statuses if s.get("ready"))
     restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
-    status = (pod.get("status") or {}).get("phase", "Pending")
-    for s in statuses:
-        waiting = (s.get("state") or {}).get("waiting")
-        if waiting and waiting.get("reason"):
-            status = waiting["reason"]
-    if pod["metadata"].get("deletionTimestamp"):
-        status = "Terminating"
+    status = _pod_status(pod, statuses)
     return [
         pod["metadata"]["name"],
         f"{ready}/{len(containers)}",
@@ -149,6 +143,26 @@ def _pod_cells(pod: Obj) -> list[Any]:
         (pod.get("status") or {}).get("podIP", "<none>"),
         (pod.get("spec") or {}).get("nodeName", "<none>"),
     ]
+
+
+def _pod_status(pod: Obj, statuses: list[Obj]) -> str:
+    """The STATUS kubectl prints: a container's waiting or terminated reason over the phase."""
+    status = (pod.get("status") or {}).get("reason") or (pod.get("status") or {}).get(
+        "phase", "Pending"
+    )
+    for container in statuses:
+        state = container.get("state") or {}
+        waiting, terminated = state.get("waiting"), state.get("terminated")
+        if waiting and waiting.get("reason"):
+            status = waiting["reason"]
+        elif terminated and terminated.get("reason"):
+            status = terminated["reason"]
+        elif terminated:
+            signal = terminated.get("signal")
+            status = f"Signal:{signal}" if signal else f"ExitCode:{terminated.get('exitCode', 0)}"
+    if pod["metadata"].get("deletionTimestamp"):
+        status = "Terminating"
+    return str(status)
 
 
 def _deployment_cells(deployment: Obj) -> list[Any]:
