@@ -17,7 +17,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from . import errors, patch, selectors, tables
+from . import errors, paging, patch, selectors, tables, views
 from .faults import FaultInjector
 from .kinds import ResourceType
 from .objects import Cluster
@@ -55,7 +55,19 @@ async def read_body(request: web.Request, allowed: tuple[str, ...]) -> Any:
 
 
 def _wants_table(request: web.Request) -> bool:
-    return "as=Table" in request.headers.get("Accept", "")
+    return views.wants_table(request.headers.get("Accept", ""))
+
+
+def _wants_metadata(request: web.Request) -> bool:
+    return views.wants_metadata(request.headers.get("Accept", ""))
+
+
+def _matcher(
+    request: web.Request, rtype: ResourceType, fields: str | None = None
+) -> selectors.Matcher:
+    supported = selectors.supported_fields(rtype.group, rtype.plural)
+    given = request.query.get("fieldSelector") if fields is None else fields
+    return selectors.matcher(request.query.get("labelSelector"), given, supported)
 
 
 def _flag(request: web.Request, name: str) -> bool:
@@ -116,6 +128,8 @@ class ResourceHandler:
                     rtype, [obj], obj["metadata"]["resourceVersion"], self._include(request)
                 )
                 return respond(table)
+            if _wants_metadata(request):
+                return respond(views.partial(obj))
             return respond(obj)
         if method == "PUT":
             body = await read_body(request, (*_JSON_TYPES, *_YAML_TYPES[:3]))
@@ -164,23 +178,29 @@ class ResourceHandler:
     def list(
         self, request: web.Request, rtype: ResourceType, namespace: str | None
     ) -> web.Response:
-        matches = selectors.matcher(
-            request.query.get("labelSelector"), request.query.get("fieldSelector")
-        )
-        items, revision = self.cluster.select(rtype, namespace, matches)
+        matches = _matcher(request, rtype)
+        size = paging.limit(request.query.get("limit"))
+        token = request.query.get("continue")
+        after: paging.Key | None = None
+        if token:
+            revision, after = paging.decode(token)
+            try:
+                items = self.cluster.snapshot(rtype, namespace, matches, revision)
+            except errors.ApiError as exc:
+                raise paging.expired() from exc
+        else:
+            items, revision = self.cluster.select(rtype, namespace, matches)
+        items, last, remaining = paging.page(items, after, size)
         meta: Obj = {"resourceVersion": str(revision)}
-        start = int(request.query.get("continue") or 0)
-        limit = int(request.query.get("limit") or 0)
-        if start or limit:
-            end = start + limit if limit else len(items)
-            if end < len(items):
-                meta["continue"] = str(end)
-                meta["remainingItemCount"] = len(items) - end
-            items = items[start:end]
+        if last is not None:
+            meta["continue"] = paging.encode(revision, last)
+            meta["remainingItemCount"] = remaining
         if _wants_table(request):
             table = tables.table(rtype, items, str(revision), self._include(request))
             table["metadata"] = meta
             return respond(table)
+        if _wants_metadata(request):
+            return respond(views.partial_list(items, meta))
         return respond(
             {
                 "kind": rtype.list_kind,
@@ -242,9 +262,7 @@ class ResourceHandler:
         self, request: web.Request, rtype: ResourceType, namespace: str | None
     ) -> web.Response:
         options = await self._delete_options(request)
-        matches = selectors.matcher(
-            request.query.get("labelSelector"), request.query.get("fieldSelector")
-        )
+        matches = _matcher(request, rtype)
         items, _ = self.cluster.select(rtype, namespace, matches)
         deleted = [
             self.cluster.delete(
@@ -307,7 +325,7 @@ class ResourceHandler:
         fields = request.query.get("fieldSelector")
         if name is not None:
             fields = f"metadata.name={name}" + (f",{fields}" if fields else "")
-        matches = selectors.matcher(request.query.get("labelSelector"), fields)
+        matches = _matcher(request, rtype, fields or "")
         since_text = request.query.get("resourceVersion", "")
         if since_text and not since_text.isdigit():
             raise errors.bad_request(f"invalid resource version: {since_text!r}")
@@ -315,6 +333,10 @@ class ResourceHandler:
         timeout = float(request.query.get("timeoutSeconds") or _DEFAULT_WATCH_SECONDS)
         bookmarks = _flag(request, "allowWatchBookmarks")
         as_table = _wants_table(request)
+        as_metadata = _wants_metadata(request)
+        initial_events = _flag(request, "sendInitialEvents")
+        if initial_events:
+            since = None
         include = self._include(request)
         watcher = Watcher(
             rtype.group, rtype.plural, namespace if rtype.namespaced else None, matches
@@ -327,6 +349,8 @@ class ResourceHandler:
             if as_table:
                 shown = tables.table(rtype, [obj], obj["metadata"]["resourceVersion"], include)
                 return orjson.dumps({"type": event.type, "object": shown}) + b"\n"
+            if as_metadata:
+                return orjson.dumps({"type": event.type, "object": views.partial(obj)}) + b"\n"
             if obj is event.obj:
                 return event.line()
             return orjson.dumps({"type": event.type, "object": obj}) + b"\n"
@@ -340,6 +364,7 @@ class ResourceHandler:
             await response.write(orjson.dumps({"type": "ERROR", "object": exc.status()}) + b"\n")
             await response.write_eof()
             return response
+        revision = self.cluster.store.revision
         if since is None:
             items, revision = self.cluster.select(rtype, namespace, matches)
             backlog = [Event("ADDED", o, revision, rtype.group, rtype.plural) for o in items]
@@ -347,6 +372,8 @@ class ResourceHandler:
             await response.prepare(request)
             for event in backlog:
                 await response.write(encode(event))
+            if initial_events:
+                await response.write(_bookmark(rtype, revision, initial_events_end=True))
             deadline = time.monotonic() + timeout
             await self._stream(request, response, watcher, encode, deadline, bookmarks, rtype)
         except (ConnectionResetError, ConnectionError):
@@ -374,17 +401,18 @@ class ResourceHandler:
                 if request.transport is None or request.transport.is_closing():
                     return
                 if bookmarks and time.monotonic() < deadline:
-                    bookmark = {
-                        "type": "BOOKMARK",
-                        "object": {
-                            "kind": rtype.kind,
-                            "apiVersion": rtype.api_version,
-                            "metadata": {"resourceVersion": str(self.cluster.store.revision)},
-                        },
-                    }
-                    await response.write(orjson.dumps(bookmark) + b"\n")
+                    await response.write(_bookmark(rtype, self.cluster.store.revision))
                 continue
             if event is None or self.faults.drop_watch():
                 return
             await response.write(encode(event))
         await response.write_eof()
+
+
+def _bookmark(rtype: ResourceType, revision: int, initial_events_end: bool = False) -> bytes:
+    """A BOOKMARK event; the one closing sendInitialEvents' state carries the annotation."""
+    meta: Obj = {"resourceVersion": str(revision)}
+    if initial_events_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    obj = {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": meta}
+    return orjson.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"

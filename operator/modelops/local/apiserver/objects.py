@@ -105,6 +105,31 @@ class Cluster:
         ]
         return items, self.store.revision
 
+    def snapshot(
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        matches: selectors.Matcher,
+        revision: int,
+    ) -> list[Obj]:
+        """The objects as they were at `revision`, sorted by key; 410 when it is too old."""
+        scope = namespace if rtype.namespaced else None
+        state = {
+            (o["metadata"].get("namespace", ""), o["metadata"]["name"]): o
+            for o in self.store.items(rtype.group, rtype.plural, scope)
+        }
+        for event in reversed(self.log.since(revision)):
+            if (event.group, event.plural) != (rtype.group, rtype.plural) or (
+                scope is not None and event.namespace != scope
+            ):
+                continue
+            key = (event.namespace, event.obj["metadata"]["name"])
+            if event.type == "ADDED":
+                state.pop(key, None)
+            elif event.old is not None:
+                state[key] = event.old
+        return [self.present(rtype, state[k]) for k in sorted(state) if matches(state[k])]
+
     # writes
 
     def _commit(self, rtype: ResourceType, obj: Obj, kind: str) -> Obj:
