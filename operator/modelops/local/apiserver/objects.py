@@ -17,7 +17,7 @@ import random
 import uuid
 from typing import Any
 
-from . import defaults, endpoints, errors, patch, selectors, validation
+from . import apply, defaults, endpoints, errors, patch, selectors, validation
 from .kinds import CRD_GROUP, CRD_PLURAL, NAMESPACES, Registry, ResourceType
 from .store import Key, Store
 from .watch import Event, EventLog
@@ -274,8 +274,11 @@ class Cluster:
         meta["creationTimestamp"] = now()
         if rtype.generation:
             meta["generation"] = 1
-        if manager:
-            _record_manager(obj, rtype, manager, operation)
+        if manager and operation == "Apply":
+            owned = apply.apply(None, body, manager, rtype.api_version, force=True)
+            obj["metadata"]["managedFields"] = owned["metadata"]["managedFields"]
+        elif manager:
+            apply.record_update(None, obj, manager, rtype.api_version)
         if dry_run:
             return obj, warnings
         created = self._commit(rtype, obj, "ADDED")
@@ -325,10 +328,14 @@ class Cluster:
         subresource: str | None = None,
         strict: bool = False,
         manager: str | None = None,
-        operation: str = "Update",
+        managed: list[Obj] | None = None,
         dry_run: bool = False,
     ) -> tuple[Obj, list[str]]:
-        """PUT semantics: replace the object (or only its status via `/status`)."""
+        """PUT semantics: replace the object (or only its status via `/status`).
+
+        `managed` are the managedFields an apply computed; otherwise the update's
+        `manager` takes over the fields it changed.
+        """
         old = self.get(rtype, namespace, name)
         new = copy.deepcopy(body)
         self._check_kind(rtype, new)
@@ -355,11 +362,13 @@ class Cluster:
             if "status" in old:
                 new["status"] = copy.deepcopy(old["status"])
         meta = new["metadata"]
-        for field in (*_SERVER_FIELDS, "generation", "resourceVersion"):
+        for field in (*_SERVER_FIELDS, "generation", "resourceVersion", "managedFields"):
             if field in old["metadata"]:
                 meta[field] = old["metadata"][field]
             else:
                 meta.pop(field, None)
+        if managed is not None:
+            meta["managedFields"] = managed
         meta["name"] = name
         if rtype.namespaced:
             meta["namespace"] = old["metadata"]["namespace"]
@@ -372,8 +381,10 @@ class Cluster:
             new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
         if new == old:
             return old, warnings
-        if manager:
-            _record_manager(new, rtype, manager, operation)
+        if manager and managed is None:
+            apply.record_update(old, new, manager, rtype.api_version, subresource)
+            if new["metadata"].get("managedFields") == old["metadata"].get("managedFields") == []:
+                new["metadata"].pop("managedFields")
         if dry_run:
             return new, warnings
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
@@ -391,6 +402,7 @@ class Cluster:
         subresource: str | None = None,
         strict: bool = False,
         manager: str | None = None,
+        force: bool = False,
         dry_run: bool = False,
     ) -> tuple[Obj, list[str]]:
         key = self.key(rtype, namespace, name)
@@ -424,7 +436,15 @@ class Cluster:
                     operation="Apply",
                     dry_run=dry_run,
                 )
-            merged = patch.strategic_merge(self.present(rtype, current), applied)
+            self._check_kind(rtype, applied)
+            merged = apply.apply(
+                self.present(rtype, current),
+                applied,
+                manager,
+                rtype.api_version,
+                force,
+                subresource,
+            )
             return self.update(
                 rtype,
                 namespace,
@@ -432,8 +452,7 @@ class Cluster:
                 merged,
                 subresource=subresource,
                 strict=strict,
-                manager=manager,
-                operation="Apply",
+                managed=merged["metadata"]["managedFields"],
                 dry_run=dry_run,
             )
         if current is None:
@@ -487,7 +506,14 @@ class Cluster:
             "status": status,
         }
 
-    def set_scale(self, rtype: ResourceType, namespace: str, name: str, scale: Obj) -> Obj:
+    def set_scale(
+        self,
+        rtype: ResourceType,
+        namespace: str,
+        name: str,
+        scale: Obj,
+        manager: str | None = None,
+    ) -> Obj:
         assert rtype.scale is not None
         replicas = (scale.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
@@ -508,7 +534,7 @@ class Cluster:
         if given and given != obj["metadata"]["resourceVersion"]:
             raise errors.conflict(rtype.qualified, name)
         _set_dotted(obj, rtype.scale.spec_replicas_path, replicas)
-        self.update(rtype, namespace, name, obj)
+        self.update(rtype, namespace, name, obj, manager=manager)
         return self.scale(rtype, namespace, name)
 
     # deletion
@@ -689,23 +715,3 @@ def _grace_period(rtype: ResourceType, obj: Obj, options: Obj) -> int | None:
     if isinstance(given, int) and not isinstance(given, bool):
         return max(given, 0)
     return int(spec.get("terminationGracePeriodSeconds", 30))
-
-
-def _record_manager(obj: Obj, rtype: ResourceType, manager: str, operation: str) -> None:
-    """Keep one minimal managedFields entry per manager and operation."""
-    entries = [
-        e
-        for e in obj["metadata"].get("managedFields") or []
-        if (e.get("manager"), e.get("operation")) != (manager, operation)
-    ]
-    entries.append(
-        {
-            "manager": manager,
-            "operation": operation,
-            "apiVersion": rtype.api_version,
-            "time": now(),
-            "fieldsType": "FieldsV1",
-            "fieldsV1": {},
-        }
-    )
-    obj["metadata"]["managedFields"] = entries

@@ -28,7 +28,7 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
 
-_MERGE_KEYS: dict[str, tuple[str, ...]] = {
+MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "containers": ("name",),
     "initContainers": ("name",),
     "ephemeralContainers": ("name",),
@@ -108,8 +108,8 @@ def strategic_merge(target: Any, patch: Any) -> Any:
             continue
         if value is None or (isinstance(value, dict) and value.get("$patch") == "delete"):
             result.pop(key, None)
-        elif isinstance(value, list) and key in _MERGE_KEYS:
-            result[key] = _merge_list(result.get(key) or [], value, _MERGE_KEYS[key])
+        elif isinstance(value, list) and key in MERGE_KEYS:
+            result[key] = _merge_list(result.get(key) or [], value, MERGE_KEYS[key])
         elif isinstance(value, list) and key in _PRIMITIVE_SETS:
             current = list(result.get(key) or [])
             result[key] = current + [v for v in value if v not in current]
