@@ -69,3 +69,77 @@ def test_a_finished_pod_reads_completed_or_its_error(run_kubectl: Kubectl) -> No
     rows = {line.split()[0]: line.split() for line in run_kubectl("get", "pods").splitlines()}
     assert rows["done"][2] == "Completed"
     assert rows["broken"][2] == "Error"
+
+
+def test_imperative_create_of_configmaps_secrets_and_namespaces_works(run_kubectl: Kubectl) -> None:
+    assert "created" in run_kubectl("create", "namespace", "team")
+    run_kubectl("create", "configmap", "settings", "-n", "team", "--from-literal=colour=blue")
+    run_kubectl("create", "secret", "generic", "token", "-n", "team", "--from-literal=t=s3")
+    assert run_kubectl("get", "cm", "settings", "-n", "team", "-o", "jsonpath={.data.colour}") == (
+        "blue"
+    )
+    assert run_kubectl("get", "secret", "token", "-n", "team", "-o", "jsonpath={.type}") == "Opaque"
+    assert "default" in run_kubectl("get", "serviceaccounts", "-n", "team")
+
+
+COMMON_KINDS = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: a, image: x}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec: {restartPolicy: Never, containers: [{name: a, image: x}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local}
+provisioner: kubernetes.io/no-provisioner
+"""
+
+
+def test_common_built_in_kinds_apply_and_list(run_kubectl: Kubectl) -> None:
+    out = run_kubectl("apply", "-f", "-", stdin=COMMON_KINDS)
+    for created in (
+        "daemonset.apps/agent created",
+        "cronjob.batch/nightly created",
+        "ingress.networking.k8s.io/web created",
+        "persistentvolumeclaim/data created",
+        "storageclass.storage.k8s.io/local created",
+    ):
+        assert created in out
+    for short, name in (("ds", "agent"), ("cj", "nightly"), ("ing", "web"), ("pvc", "data")):
+        assert name in run_kubectl("get", short)
+    assert "local" in run_kubectl("get", "sc")
+
+
+def test_auth_can_i_is_answered(run_kubectl: Kubectl) -> None:
+    assert run_kubectl("auth", "can-i", "create", "deployments").strip() == "yes"
+
+
+def test_exec_names_the_local_kubelet(run_kubectl: Kubectl) -> None:
+    run_kubectl("apply", "-f", "-", stdin=pod("p", {}))
+    out = run_kubectl("exec", "p", "--", "true", check=False)
+    assert "local kubelet" in out

@@ -70,7 +70,7 @@ def _set_dotted(obj: Obj, path: str, value: Any) -> None:
 def simple_defaults(group: str, plural: str, obj: Obj) -> None:
     """Fill the fixed-value defaults of `group/plural` that `obj` leaves unset."""
     for path, value in _SIMPLE.get((group, plural), ()):
-        if _dotted(obj, path) is None:
+        if _dotted(obj, path) in (None, ""):
             _set_dotted(obj, path, copy.deepcopy(value))
 
 

@@ -17,7 +17,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from . import errors, paging, patch, selectors, tables, views
+from . import errors, paging, patch, protobuf, reviews, selectors, tables, views
 from .faults import FaultInjector
 from .kinds import ResourceType
 from .objects import Cluster
@@ -31,6 +31,7 @@ PodLogReader = Callable[[str, str, str | None], str]
 _JSON_TYPES = ("application/json", "")
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", patch.APPLY_PATCH)
 _DEFAULT_WATCH_SECONDS = 1800.0
+_NO_KUBELET = ("exec", "attach", "portforward", "proxy", "ephemeralcontainers", "eviction")
 
 
 def respond(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
@@ -46,6 +47,8 @@ async def read_body(request: web.Request, allowed: tuple[str, ...]) -> Any:
     if content_type not in allowed:
         raise errors.unsupported_media_type(content_type)
     raw = await request.read()
+    if content_type == protobuf.PROTOBUF:
+        return protobuf.decode(raw)
     try:
         if content_type in _YAML_TYPES:
             return yaml.safe_load(raw)
@@ -70,6 +73,15 @@ def _matcher(
     return selectors.matcher(request.query.get("labelSelector"), given, supported)
 
 
+def _manager(request: web.Request) -> str:
+    """The fieldManager, or the User-Agent up to its first `/` as Kubernetes defaults it."""
+    given = request.query.get("fieldManager")
+    if given:
+        return given
+    agent = request.headers.get("User-Agent", "").split("/", 1)[0].strip()
+    return agent[:128] or "unknown"
+
+
 def _flag(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in ("1", "true")
 
@@ -87,6 +99,14 @@ class ResourceHandler:
 
     def resolve(self, target: Target) -> ResourceType:
         rtype = self.cluster.registry.get(target.group, target.version, target.plural)
+        if (target.group, target.plural) == ("", "pods") and target.subresource in _NO_KUBELET:
+            raise errors.ApiError(
+                400,
+                "BadRequest",
+                f"pods/{target.subresource} is not supported by the local kubelet of modelops: "
+                "containers run as local processes without images; read their output with "
+                "kubectl logs and reach a serving pod through its Service's loopback port",
+            )
         if rtype is None:
             raise errors.no_such_resource(
                 f"{target.group or 'core'}/{target.version}, Resource={target.plural}"
@@ -148,6 +168,14 @@ class ResourceHandler:
             content_type = request.content_type
             body = await read_body(request, patch.PATCH_TYPES)
             options = self._write_options(request)
+            existed = True
+            if content_type == patch.APPLY_PATCH:
+                options["manager"] = request.query.get("fieldManager") or None
+                options["force"] = _flag(request, "force")
+                existed = (
+                    self.cluster.store.get(self.cluster.key(rtype, namespace, target.name))
+                    is not None
+                )
             obj, warnings = self.cluster.patch(
                 rtype,
                 namespace,
@@ -157,7 +185,7 @@ class ResourceHandler:
                 subresource=target.subresource,
                 **options,
             )
-            return respond(obj, warnings=warnings)
+            return respond(obj, status=200 if existed else 201, warnings=warnings)
         if method == "DELETE":
             if target.subresource is not None:
                 raise errors.method_not_allowed("DELETE is not supported on a subresource")
@@ -167,7 +195,7 @@ class ResourceHandler:
     def _write_options(self, request: web.Request) -> dict[str, Any]:
         return {
             "strict": request.query.get("fieldValidation", "") == "Strict",
-            "manager": request.query.get("fieldManager") or None,
+            "manager": _manager(request),
             "dry_run": request.query.get("dryRun") == "All",
         }
 
@@ -213,9 +241,11 @@ class ResourceHandler:
     async def create(
         self, request: web.Request, rtype: ResourceType, namespace: str
     ) -> web.Response:
-        body = await read_body(request, (*_JSON_TYPES, *_YAML_TYPES[:3]))
+        body = await read_body(request, (*_JSON_TYPES, *_YAML_TYPES[:3], protobuf.PROTOBUF))
         if not isinstance(body, dict):
             raise errors.bad_request("the request body must be an object")
+        if rtype.is_review:
+            return respond(reviews.answer(rtype, body), status=201)
         obj, warnings = self.cluster.create(rtype, namespace, body, **self._write_options(request))
         return respond(obj, status=201, warnings=warnings)
 
@@ -300,7 +330,7 @@ class ResourceHandler:
             raise errors.method_not_allowed(f"{request.method} is not supported on scale")
         if not isinstance(body, dict):
             raise errors.bad_request("the request body must be a Scale object")
-        return respond(self.cluster.set_scale(rtype, namespace, name, body))
+        return respond(self.cluster.set_scale(rtype, namespace, name, body, _manager(request)))
 
     def log(self, request: web.Request, namespace: str, name: str) -> web.Response:
         if request.method != "GET":
