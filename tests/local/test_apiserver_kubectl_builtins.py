@@ -143,3 +143,41 @@ def test_exec_names_the_local_kubelet(run_kubectl: Kubectl) -> None:
     run_kubectl("apply", "-f", "-", stdin=pod("p", {}))
     out = run_kubectl("exec", "p", "--", "true", check=False)
     assert "local kubelet" in out
+
+
+EVENT = """
+apiVersion: v1
+kind: Event
+metadata: {name: train.1}
+involvedObject: {kind: Job, name: train}
+type: Normal
+reason: Completed
+message: Job completed
+"""
+
+
+def test_get_prints_the_built_in_columns(run_kubectl: Kubectl) -> None:
+    run_kubectl("create", "configmap", "settings", "--from-literal=a=1", "--from-literal=b=2")
+    run_kubectl("create", "secret", "generic", "token", "--from-literal=t=s3")
+    run_kubectl("apply", "-f", "-", stdin=JOB)
+    run_kubectl("apply", "-f", "-", stdin=EVENT)
+    service = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n"
+    run_kubectl("apply", "-f", "-", stdin=service)
+
+    def table(*args: str) -> list[list[str]]:
+        return [line.split() for line in run_kubectl("get", *args).splitlines()]
+
+    config_maps = table("cm", "settings")
+    assert config_maps[0] == ["NAME", "DATA", "AGE"]
+    assert config_maps[1][:2] == ["settings", "2"]
+    assert table("secret", "token")[1][:3] == ["token", "Opaque", "1"]
+    services = table("svc", "web")
+    assert services[0][:5] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"]
+    assert services[1][1] == "ClusterIP"
+    assert services[1][2].startswith("10.")
+    assert services[1][4] == "80/TCP"
+    assert table("jobs")[0][:3] == ["NAME", "STATUS", "COMPLETIONS"]
+    events = run_kubectl("get", "events")
+    assert "REASON" in events
+    assert "job/train" in events
+    assert "Job completed" in events
