@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 
 import pytest
 import yaml
@@ -181,3 +183,25 @@ def test_get_prints_the_built_in_columns(run_kubectl: Kubectl) -> None:
     assert "REASON" in events
     assert "job/train" in events
     assert "Job completed" in events
+
+
+def test_logs_follow_streams_until_the_pod_finishes(
+    threaded_apiserver: ThreadedApiServer, run_kubectl: Kubectl, kubectl_env: dict[str, str]
+) -> None:
+    written = ["first\n"]
+    threaded_apiserver.server.pod_logs = lambda ns, name, container: "".join(written)
+    run_kubectl("apply", "-f", "-", stdin=pod("p", {}))
+    follower = subprocess.Popen(
+        ["kubectl", "logs", "-f", "p"], env=kubectl_env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        time.sleep(1.0)
+        written.append("second\n")
+        time.sleep(0.5)
+        assert follower.poll() is None, "kubectl logs -f keeps following a running pod"
+        finish(run_kubectl, "p", 0, "Completed")
+        out, _ = follower.communicate(timeout=10)
+    finally:
+        follower.kill()
+    assert out == "first\nsecond\n"
+    assert "local kubelet" in run_kubectl("logs", "p", "--previous", check=False)

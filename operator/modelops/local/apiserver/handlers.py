@@ -31,6 +31,7 @@ PodLogReader = Callable[[str, str, str | None], str]
 _JSON_TYPES = ("application/json", "")
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", patch.APPLY_PATCH)
 _DEFAULT_WATCH_SECONDS = 1800.0
+_LOG_POLL_SECONDS = 0.2
 _NO_KUBELET = ("exec", "attach", "portforward", "proxy", "ephemeralcontainers", "eviction")
 
 
@@ -140,7 +141,7 @@ class ResourceHandler:
         if target.subresource == "scale":
             return await self.scale(request, rtype, namespace, target.name)
         if target.subresource == "log":
-            return self.log(request, namespace, target.name)
+            return await self.log(request, namespace, target.name)
         if method == "GET":
             obj = self.cluster.get(rtype, namespace, target.name)
             if _wants_table(request):
@@ -332,18 +333,49 @@ class ResourceHandler:
             raise errors.bad_request("the request body must be a Scale object")
         return respond(self.cluster.set_scale(rtype, namespace, name, body, _manager(request)))
 
-    def log(self, request: web.Request, namespace: str, name: str) -> web.Response:
+    async def log(self, request: web.Request, namespace: str, name: str) -> web.StreamResponse:
+        """A container's log; `follow=true` streams what it writes until the pod ends."""
         if request.method != "GET":
             raise errors.method_not_allowed("pods/log only supports GET")
+        for unsupported in ("previous", "timestamps"):
+            if _flag(request, unsupported):
+                raise errors.bad_request(
+                    f"{unsupported}=true is not supported by the local kubelet of modelops: "
+                    "it keeps one untimestamped log file per pod"
+                )
         pods = self.cluster.registry.get("", "v1", "pods")
         assert pods is not None
-        self.cluster.get(pods, namespace, name)
+        pod = self.cluster.get(pods, namespace, name)
         container = request.query.get("container")
-        text = self.pod_logs(namespace, name, container) if self.pod_logs else ""
+        whole = self.pod_logs(namespace, name, container) if self.pod_logs else ""
+        text = whole
         if "tailLines" in request.query:
             lines = text.splitlines(keepends=True)
             text = "".join(lines[len(lines) - int(request.query["tailLines"]) :])
-        return web.Response(text=text, content_type="text/plain")
+        if not _flag(request, "follow"):
+            return web.Response(text=text, content_type="text/plain")
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(text.encode())
+        sent = len(whole)
+        uid = pod["metadata"]["uid"]
+        try:
+            while self.pod_logs is not None:
+                current = self.cluster.store.get(self.cluster.key(pods, namespace, name))
+                whole = self.pod_logs(namespace, name, container)
+                if len(whole) > sent:
+                    await response.write(whole[sent:].encode())
+                    sent = len(whole)
+                if current is None or current["metadata"]["uid"] != uid:
+                    break
+                if (current.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                    break
+                await asyncio.sleep(_LOG_POLL_SECONDS)
+            await response.write_eof()
+        except (ConnectionResetError, ConnectionError):
+            pass
+        return response
 
     async def watch(
         self,
