@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
 from modelops.local.apiserver import ApiServer
@@ -149,3 +149,20 @@ async def test_metadata_only_lists_gets_and_watches_carry_only_metadata(api: Api
     assert (got["kind"], "data" in got) == ("PartialObjectMetadata", False)
     (event,) = await events_of(api, f"{CMS}?watch=1&labelSelector=t", 1, headers=one)
     assert event["object"]["kind"] == "PartialObjectMetadata"
+
+
+def test_a_kubernetes_client_selector_watch_sees_a_relabelled_object_leave(
+    kubeconfig: Path,
+) -> None:
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
+    core.create_namespaced_config_map("default", labelled("c", tier="gold"))
+    version = core.list_namespaced_config_map("default").metadata.resource_version
+    core.patch_namespaced_config_map("c", "default", {"metadata": {"labels": {"tier": "silver"}}})
+    stream = watch.Watch().stream(
+        core.list_namespaced_config_map,
+        "default",
+        label_selector="tier=gold",
+        resource_version=version,
+        timeout_seconds=2,
+    )
+    assert [(e["type"], e["object"].metadata.name) for e in stream] == [("DELETED", "c")]
