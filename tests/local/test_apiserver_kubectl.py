@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, Kubectl
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 
 
 @pytest.fixture
-def kubectl(tmp_path: Path, kubeconfig: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path / "home")}
-
-    def run(*args: str, check: bool = True, stdin: str | None = None) -> str:
-        done = subprocess.run(
-            ["kubectl", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            input=stdin,
-            cwd=FIXTURES,
-        )
-        if check:
-            assert done.returncode == 0, done.stderr
-        return done.stdout + done.stderr
-
-    run.env = env  # type: ignore[attr-defined]
-    run("apply", "-f", "widgets.example.dev.yaml")
-    return run
+def kubectl(run_kubectl: Kubectl, kubectl_env: dict[str, str]):  # type: ignore[no-untyped-def]
+    run_kubectl.env = kubectl_env  # type: ignore[attr-defined]
+    run_kubectl("apply", "-f", "widgets.example.dev.yaml")
+    return run_kubectl
 
 
 def test_apply_creates_and_then_updates_crs_and_configmaps(kubectl) -> None:  # type: ignore[no-untyped-def]

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import orjson
 import pytest
 
 from modelops.local.apiserver import ApiServer, FaultConfig
 
-from .conftest import load_fixture
+from .conftest import Api, load_fixture
 
 CMS = "/api/v1/namespaces/default/configmaps"
 WIDGETS = "/apis/example.dev/v1/namespaces/default/widgets"
@@ -23,39 +21,6 @@ MERGE = {"Content-Type": "application/merge-patch+json"}
 JSON_PATCH = {"Content-Type": "application/json-patch+json"}
 
 Obj = dict[str, Any]
-
-
-class Api:
-    """A tiny JSON client: every call returns (status, decoded body)."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | None = None,
-    ) -> tuple[int, Any]:
-        data = raw if raw is not None else (orjson.dumps(body) if body is not None else None)
-        headers = {"Content-Type": "application/json", **(headers or {})}
-        async with self.session.request(method, path, data=data, headers=headers) as response:
-            text = await response.read()
-            return response.status, json.loads(text) if text else None
-
-    async def ok(self, method: str, path: str, body: Any = None, **kw: Any) -> Obj:
-        status, answer = await self.call(method, path, body, **kw)
-        assert status in (200, 201), (status, answer)
-        assert isinstance(answer, dict)
-        return answer
-
-
-@pytest.fixture
-async def api(apiserver: ApiServer) -> AsyncIterator[Api]:
-    async with aiohttp.ClientSession(apiserver.url) as session:
-        yield Api(session)
 
 
 @pytest.fixture
@@ -104,6 +69,7 @@ async def test_create_stamps_metadata_and_every_write_raises_the_resource_versio
     assert sorted(i["metadata"]["name"] for i in listed["items"]) == [
         "a",
         other["metadata"]["name"],
+        "kube-root-ca.crt",
     ]
 
 
@@ -163,16 +129,16 @@ async def test_label_and_field_selectors_filter_lists(api: Api) -> None:
 
     assert await names("labelSelector=tier%3Dgold") == ["a"]
     assert await names("labelSelector=tier%3D%3Dgold") == ["a"]
-    assert await names("labelSelector=tier!%3Dgold") == ["b", "c"]
+    assert await names("labelSelector=tier!%3Dgold") == ["b", "c", "kube-root-ca.crt"]
     assert await names("labelSelector=tier+in+(gold,silver)") == ["a", "b"]
-    assert await names("labelSelector=tier+notin+(gold)") == ["b", "c"]
+    assert await names("labelSelector=tier+notin+(gold)") == ["b", "c", "kube-root-ca.crt"]
     assert await names("labelSelector=tier") == ["a", "b"]
-    assert await names("labelSelector=!tier") == ["c"]
+    assert await names("labelSelector=!tier") == ["c", "kube-root-ca.crt"]
     assert await names("labelSelector=tier,app%3Dx") == ["a"]
     assert await names("fieldSelector=metadata.name%3Db") == ["b"]
     assert await names("fieldSelector=metadata.namespace%3Dother") == []
-    everywhere = await api.ok("GET", "/api/v1/configmaps")
-    assert len(everywhere["items"]) == 3
+    everywhere = await api.ok("GET", "/api/v1/configmaps?labelSelector=tier")
+    assert len(everywhere["items"]) == 2
 
 
 async def test_watch_from_a_version_sends_only_later_events(api: Api) -> None:
@@ -194,11 +160,12 @@ async def test_watch_from_a_version_sends_only_later_events(api: Api) -> None:
 
 async def test_watch_without_version_lists_existing_objects_first(api: Api) -> None:
     await api.ok("POST", CMS, configmap("old"))
-    watching = asyncio.create_task(watch_lines(api, f"{CMS}?watch=true", 2))
+    watching = asyncio.create_task(watch_lines(api, f"{CMS}?watch=true", 3))
     await asyncio.sleep(0.1)
     await api.ok("POST", CMS, configmap("new"))
     events = await watching
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("ADDED", "kube-root-ca.crt"),
         ("ADDED", "old"),
         ("ADDED", "new"),
     ]
@@ -304,7 +271,7 @@ async def test_server_side_apply_creates_then_merges_and_records_the_manager(api
         raw=document.replace("one: '1'", "two: '2'").encode(),
         headers=apply,
     )
-    assert merged["data"] == {"one": "1", "two": "2"}
+    assert merged["data"] == {"two": "2"}
     status, _ = await api.call("PATCH", f"{CMS}/a", raw=document.encode(), headers=apply)
     assert status == 422
 
@@ -343,7 +310,7 @@ async def test_deleting_an_owner_collects_its_dependents_recursively(api: Api) -
     await api.ok("POST", CMS, configmap("bystander"))
     await api.ok("DELETE", f"{CMS}/owner?propagationPolicy=Background")
     remaining = {i["metadata"]["name"]: i for i in (await api.ok("GET", CMS))["items"]}
-    assert sorted(remaining) == ["bystander", "grandchild"]
+    assert sorted(remaining) == ["bystander", "grandchild", "kube-root-ca.crt"]
     assert remaining["grandchild"]["metadata"]["deletionTimestamp"]
 
 

@@ -17,7 +17,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from . import errors, patch, selectors, tables
+from . import errors, paging, patch, protobuf, reviews, selectors, tables, views
 from .faults import FaultInjector
 from .kinds import ResourceType
 from .objects import Cluster
@@ -31,6 +31,8 @@ PodLogReader = Callable[[str, str, str | None], str]
 _JSON_TYPES = ("application/json", "")
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", patch.APPLY_PATCH)
 _DEFAULT_WATCH_SECONDS = 1800.0
+_LOG_POLL_SECONDS = 0.2
+_NO_KUBELET = ("exec", "attach", "portforward", "proxy", "ephemeralcontainers", "eviction")
 
 
 def respond(body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
@@ -46,6 +48,8 @@ async def read_body(request: web.Request, allowed: tuple[str, ...]) -> Any:
     if content_type not in allowed:
         raise errors.unsupported_media_type(content_type)
     raw = await request.read()
+    if content_type == protobuf.PROTOBUF:
+        return protobuf.decode(raw)
     try:
         if content_type in _YAML_TYPES:
             return yaml.safe_load(raw)
@@ -55,7 +59,28 @@ async def read_body(request: web.Request, allowed: tuple[str, ...]) -> Any:
 
 
 def _wants_table(request: web.Request) -> bool:
-    return "as=Table" in request.headers.get("Accept", "")
+    return views.wants_table(request.headers.get("Accept", ""))
+
+
+def _wants_metadata(request: web.Request) -> bool:
+    return views.wants_metadata(request.headers.get("Accept", ""))
+
+
+def _matcher(
+    request: web.Request, rtype: ResourceType, fields: str | None = None
+) -> selectors.Matcher:
+    supported = selectors.supported_fields(rtype.group, rtype.plural)
+    given = request.query.get("fieldSelector") if fields is None else fields
+    return selectors.matcher(request.query.get("labelSelector"), given, supported)
+
+
+def _manager(request: web.Request) -> str:
+    """The fieldManager, or the User-Agent up to its first `/` as Kubernetes defaults it."""
+    given = request.query.get("fieldManager")
+    if given:
+        return given
+    agent = request.headers.get("User-Agent", "").split("/", 1)[0].strip()
+    return agent[:128] or "unknown"
 
 
 def _flag(request: web.Request, name: str) -> bool:
@@ -75,6 +100,14 @@ class ResourceHandler:
 
     def resolve(self, target: Target) -> ResourceType:
         rtype = self.cluster.registry.get(target.group, target.version, target.plural)
+        if (target.group, target.plural) == ("", "pods") and target.subresource in _NO_KUBELET:
+            raise errors.ApiError(
+                400,
+                "BadRequest",
+                f"pods/{target.subresource} is not supported by the local kubelet of modelops: "
+                "containers run as local processes without images; read their output with "
+                "kubectl logs and reach a serving pod through its Service's loopback port",
+            )
         if rtype is None:
             raise errors.no_such_resource(
                 f"{target.group or 'core'}/{target.version}, Resource={target.plural}"
@@ -108,7 +141,7 @@ class ResourceHandler:
         if target.subresource == "scale":
             return await self.scale(request, rtype, namespace, target.name)
         if target.subresource == "log":
-            return self.log(request, namespace, target.name)
+            return await self.log(request, namespace, target.name)
         if method == "GET":
             obj = self.cluster.get(rtype, namespace, target.name)
             if _wants_table(request):
@@ -116,6 +149,8 @@ class ResourceHandler:
                     rtype, [obj], obj["metadata"]["resourceVersion"], self._include(request)
                 )
                 return respond(table)
+            if _wants_metadata(request):
+                return respond(views.partial(obj))
             return respond(obj)
         if method == "PUT":
             body = await read_body(request, (*_JSON_TYPES, *_YAML_TYPES[:3]))
@@ -134,6 +169,14 @@ class ResourceHandler:
             content_type = request.content_type
             body = await read_body(request, patch.PATCH_TYPES)
             options = self._write_options(request)
+            existed = True
+            if content_type == patch.APPLY_PATCH:
+                options["manager"] = request.query.get("fieldManager") or None
+                options["force"] = _flag(request, "force")
+                existed = (
+                    self.cluster.store.get(self.cluster.key(rtype, namespace, target.name))
+                    is not None
+                )
             obj, warnings = self.cluster.patch(
                 rtype,
                 namespace,
@@ -143,7 +186,7 @@ class ResourceHandler:
                 subresource=target.subresource,
                 **options,
             )
-            return respond(obj, warnings=warnings)
+            return respond(obj, status=200 if existed else 201, warnings=warnings)
         if method == "DELETE":
             if target.subresource is not None:
                 raise errors.method_not_allowed("DELETE is not supported on a subresource")
@@ -153,7 +196,7 @@ class ResourceHandler:
     def _write_options(self, request: web.Request) -> dict[str, Any]:
         return {
             "strict": request.query.get("fieldValidation", "") == "Strict",
-            "manager": request.query.get("fieldManager") or None,
+            "manager": _manager(request),
             "dry_run": request.query.get("dryRun") == "All",
         }
 
@@ -164,23 +207,29 @@ class ResourceHandler:
     def list(
         self, request: web.Request, rtype: ResourceType, namespace: str | None
     ) -> web.Response:
-        matches = selectors.matcher(
-            request.query.get("labelSelector"), request.query.get("fieldSelector")
-        )
-        items, revision = self.cluster.select(rtype, namespace, matches)
+        matches = _matcher(request, rtype)
+        size = paging.limit(request.query.get("limit"))
+        token = request.query.get("continue")
+        after: paging.Key | None = None
+        if token:
+            revision, after = paging.decode(token)
+            try:
+                items = self.cluster.snapshot(rtype, namespace, matches, revision)
+            except errors.ApiError as exc:
+                raise paging.expired() from exc
+        else:
+            items, revision = self.cluster.select(rtype, namespace, matches)
+        items, last, remaining = paging.page(items, after, size)
         meta: Obj = {"resourceVersion": str(revision)}
-        start = int(request.query.get("continue") or 0)
-        limit = int(request.query.get("limit") or 0)
-        if start or limit:
-            end = start + limit if limit else len(items)
-            if end < len(items):
-                meta["continue"] = str(end)
-                meta["remainingItemCount"] = len(items) - end
-            items = items[start:end]
+        if last is not None:
+            meta["continue"] = paging.encode(revision, last)
+            meta["remainingItemCount"] = remaining
         if _wants_table(request):
             table = tables.table(rtype, items, str(revision), self._include(request))
             table["metadata"] = meta
             return respond(table)
+        if _wants_metadata(request):
+            return respond(views.partial_list(items, meta))
         return respond(
             {
                 "kind": rtype.list_kind,
@@ -193,9 +242,11 @@ class ResourceHandler:
     async def create(
         self, request: web.Request, rtype: ResourceType, namespace: str
     ) -> web.Response:
-        body = await read_body(request, (*_JSON_TYPES, *_YAML_TYPES[:3]))
+        body = await read_body(request, (*_JSON_TYPES, *_YAML_TYPES[:3], protobuf.PROTOBUF))
         if not isinstance(body, dict):
             raise errors.bad_request("the request body must be an object")
+        if rtype.is_review:
+            return respond(reviews.answer(rtype, body), status=201)
         obj, warnings = self.cluster.create(rtype, namespace, body, **self._write_options(request))
         return respond(obj, status=201, warnings=warnings)
 
@@ -207,6 +258,11 @@ class ResourceHandler:
                 options = body
         if "propagationPolicy" in request.query:
             options["propagationPolicy"] = request.query["propagationPolicy"]
+        if "gracePeriodSeconds" in request.query:
+            try:
+                options["gracePeriodSeconds"] = int(request.query["gracePeriodSeconds"])
+            except ValueError as exc:
+                raise errors.bad_request("gracePeriodSeconds must be an integer") from exc
         return options
 
     async def delete(
@@ -216,7 +272,7 @@ class ResourceHandler:
         obj = self.cluster.delete(
             rtype, namespace, name, options, dry_run=request.query.get("dryRun") == "All"
         )
-        if rtype.schema is not None or obj["metadata"].get("deletionTimestamp"):
+        if rtype.returns_deleted or obj["metadata"].get("deletionTimestamp"):
             return respond(obj)
         return respond(
             {
@@ -237,9 +293,7 @@ class ResourceHandler:
         self, request: web.Request, rtype: ResourceType, namespace: str | None
     ) -> web.Response:
         options = await self._delete_options(request)
-        matches = selectors.matcher(
-            request.query.get("labelSelector"), request.query.get("fieldSelector")
-        )
+        matches = _matcher(request, rtype)
         items, _ = self.cluster.select(rtype, namespace, matches)
         deleted = [
             self.cluster.delete(
@@ -277,20 +331,51 @@ class ResourceHandler:
             raise errors.method_not_allowed(f"{request.method} is not supported on scale")
         if not isinstance(body, dict):
             raise errors.bad_request("the request body must be a Scale object")
-        return respond(self.cluster.set_scale(rtype, namespace, name, body))
+        return respond(self.cluster.set_scale(rtype, namespace, name, body, _manager(request)))
 
-    def log(self, request: web.Request, namespace: str, name: str) -> web.Response:
+    async def log(self, request: web.Request, namespace: str, name: str) -> web.StreamResponse:
+        """A container's log; `follow=true` streams what it writes until the pod ends."""
         if request.method != "GET":
             raise errors.method_not_allowed("pods/log only supports GET")
+        for unsupported in ("previous", "timestamps"):
+            if _flag(request, unsupported):
+                raise errors.bad_request(
+                    f"{unsupported}=true is not supported by the local kubelet of modelops: "
+                    "it keeps one untimestamped log file per pod"
+                )
         pods = self.cluster.registry.get("", "v1", "pods")
         assert pods is not None
-        self.cluster.get(pods, namespace, name)
+        pod = self.cluster.get(pods, namespace, name)
         container = request.query.get("container")
-        text = self.pod_logs(namespace, name, container) if self.pod_logs else ""
+        whole = self.pod_logs(namespace, name, container) if self.pod_logs else ""
+        text = whole
         if "tailLines" in request.query:
             lines = text.splitlines(keepends=True)
             text = "".join(lines[len(lines) - int(request.query["tailLines"]) :])
-        return web.Response(text=text, content_type="text/plain")
+        if not _flag(request, "follow"):
+            return web.Response(text=text, content_type="text/plain")
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(text.encode())
+        sent = len(whole)
+        uid = pod["metadata"]["uid"]
+        try:
+            while self.pod_logs is not None:
+                current = self.cluster.store.get(self.cluster.key(pods, namespace, name))
+                whole = self.pod_logs(namespace, name, container)
+                if len(whole) > sent:
+                    await response.write(whole[sent:].encode())
+                    sent = len(whole)
+                if current is None or current["metadata"]["uid"] != uid:
+                    break
+                if (current.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                    break
+                await asyncio.sleep(_LOG_POLL_SECONDS)
+            await response.write_eof()
+        except (ConnectionResetError, ConnectionError):
+            pass
+        return response
 
     async def watch(
         self,
@@ -302,7 +387,7 @@ class ResourceHandler:
         fields = request.query.get("fieldSelector")
         if name is not None:
             fields = f"metadata.name={name}" + (f",{fields}" if fields else "")
-        matches = selectors.matcher(request.query.get("labelSelector"), fields)
+        matches = _matcher(request, rtype, fields or "")
         since_text = request.query.get("resourceVersion", "")
         if since_text and not since_text.isdigit():
             raise errors.bad_request(f"invalid resource version: {since_text!r}")
@@ -310,6 +395,10 @@ class ResourceHandler:
         timeout = float(request.query.get("timeoutSeconds") or _DEFAULT_WATCH_SECONDS)
         bookmarks = _flag(request, "allowWatchBookmarks")
         as_table = _wants_table(request)
+        as_metadata = _wants_metadata(request)
+        initial_events = _flag(request, "sendInitialEvents")
+        if initial_events:
+            since = None
         include = self._include(request)
         watcher = Watcher(
             rtype.group, rtype.plural, namespace if rtype.namespaced else None, matches
@@ -322,6 +411,8 @@ class ResourceHandler:
             if as_table:
                 shown = tables.table(rtype, [obj], obj["metadata"]["resourceVersion"], include)
                 return orjson.dumps({"type": event.type, "object": shown}) + b"\n"
+            if as_metadata:
+                return orjson.dumps({"type": event.type, "object": views.partial(obj)}) + b"\n"
             if obj is event.obj:
                 return event.line()
             return orjson.dumps({"type": event.type, "object": obj}) + b"\n"
@@ -335,6 +426,7 @@ class ResourceHandler:
             await response.write(orjson.dumps({"type": "ERROR", "object": exc.status()}) + b"\n")
             await response.write_eof()
             return response
+        revision = self.cluster.store.revision
         if since is None:
             items, revision = self.cluster.select(rtype, namespace, matches)
             backlog = [Event("ADDED", o, revision, rtype.group, rtype.plural) for o in items]
@@ -342,6 +434,8 @@ class ResourceHandler:
             await response.prepare(request)
             for event in backlog:
                 await response.write(encode(event))
+            if initial_events:
+                await response.write(_bookmark(rtype, revision, initial_events_end=True))
             deadline = time.monotonic() + timeout
             await self._stream(request, response, watcher, encode, deadline, bookmarks, rtype)
         except (ConnectionResetError, ConnectionError):
@@ -369,17 +463,18 @@ class ResourceHandler:
                 if request.transport is None or request.transport.is_closing():
                     return
                 if bookmarks and time.monotonic() < deadline:
-                    bookmark = {
-                        "type": "BOOKMARK",
-                        "object": {
-                            "kind": rtype.kind,
-                            "apiVersion": rtype.api_version,
-                            "metadata": {"resourceVersion": str(self.cluster.store.revision)},
-                        },
-                    }
-                    await response.write(orjson.dumps(bookmark) + b"\n")
+                    await response.write(_bookmark(rtype, self.cluster.store.revision))
                 continue
             if event is None or self.faults.drop_watch():
                 return
             await response.write(encode(event))
         await response.write_eof()
+
+
+def _bookmark(rtype: ResourceType, revision: int, initial_events_end: bool = False) -> bytes:
+    """A BOOKMARK event; the one closing sendInitialEvents' state carries the annotation."""
+    meta: Obj = {"resourceVersion": str(revision)}
+    if initial_events_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    obj = {"kind": rtype.kind, "apiVersion": rtype.api_version, "metadata": meta}
+    return orjson.dumps({"type": "BOOKMARK", "object": obj}) + b"\n"

@@ -13,9 +13,7 @@ from typing import Any
 
 Obj = dict[str, Any]
 
-_READ = ("get", "list", "watch")
 _ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-_SUB_VERBS = ("get", "patch", "update")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +43,12 @@ class ResourceType:
     schema: Obj | None = None
     """The CRD version's openAPIV3Schema; None for built-ins (they are not validated)."""
     crd_name: str | None = None
+    generation: bool = True
+    """Whether `metadata.generation` is kept: CRs and kinds with a spec, as Kubernetes does."""
+    returns_deleted: bool = True
+    """Whether DELETE answers with the object (Pods, Services, CRs) rather than a Status."""
+    only_verbs: tuple[str, ...] = ()
+    """The verbs served when not all of them (review kinds are create-only)."""
 
     @property
     def api_version(self) -> str:
@@ -65,7 +69,12 @@ class ResourceType:
 
     @property
     def verbs(self) -> tuple[str, ...]:
-        return _ALL_VERBS
+        return self.only_verbs or _ALL_VERBS
+
+    @property
+    def is_review(self) -> bool:
+        """A create-only review kind, answered and never stored."""
+        return self.only_verbs == ("create",)
 
 
 def _builtin(
@@ -78,6 +87,9 @@ def _builtin(
     categories: tuple[str, ...] = (),
     sub: tuple[str, ...] = (),
     scale: bool = False,
+    generation: bool = False,
+    returns_deleted: bool = False,
+    verbs: tuple[str, ...] = (),
 ) -> ResourceType:
     group, _, version = group_version.rpartition("/")
     return ResourceType(
@@ -91,96 +103,139 @@ def _builtin(
         categories=categories,
         subresources=sub,
         scale=ScaleSpec(label_selector_path=".spec.selector") if scale else None,
+        generation=generation,
+        returns_deleted=returns_deleted,
+        only_verbs=verbs,
     )
 
 
+_ALL = ("all",)
+
+# generation=True where the kind's registry strategy keeps `metadata.generation` (kinds
+# with a desired state); ConfigMaps, Secrets, Services, Pods and the like have none.
 _BUILTINS: tuple[ResourceType, ...] = (
-    _builtin("v1", "Namespace", "namespaces", namespaced=False, short=("ns",), sub=("status",)),
-    _builtin("v1", "Pod", "pods", short=("po",), categories=("all",), sub=("status", "log")),
-    _builtin("v1", "Service", "services", short=("svc",), categories=("all",), sub=("status",)),
+    _builtin(
+        "v1", "Namespace", "namespaces", namespaced=False, short=("ns",), sub=("status",),
+        returns_deleted=True,
+    ),
+    _builtin(
+        "v1", "Pod", "pods", short=("po",), categories=_ALL, sub=("status", "log"),
+        returns_deleted=True,
+    ),
+    _builtin(
+        "v1", "Service", "services", short=("svc",), categories=_ALL, sub=("status",),
+        returns_deleted=True,
+    ),
     _builtin("v1", "ConfigMap", "configmaps", short=("cm",)),
     _builtin("v1", "Secret", "secrets"),
     _builtin("v1", "Event", "events", short=("ev",)),
     _builtin("v1", "ServiceAccount", "serviceaccounts", short=("sa",)),
     _builtin("v1", "Endpoints", "endpoints", short=("ep",)),
-    _builtin("v1", "PersistentVolumeClaim", "persistentvolumeclaims", short=("pvc",)),
+    _builtin(
+        "v1", "PersistentVolumeClaim", "persistentvolumeclaims", short=("pvc",), sub=("status",)
+    ),
+    _builtin(
+        "v1", "PersistentVolume", "persistentvolumes", namespaced=False, short=("pv",),
+        sub=("status",),
+    ),
+    _builtin(
+        "v1", "ReplicationController", "replicationcontrollers", short=("rc",), categories=_ALL,
+        sub=("status", "scale"), scale=True, generation=True,
+    ),
+    _builtin("v1", "PodTemplate", "podtemplates"),
+    _builtin("v1", "ResourceQuota", "resourcequotas", short=("quota",), sub=("status",)),
+    _builtin("v1", "LimitRange", "limitranges", short=("limits",)),
     _builtin("v1", "Node", "nodes", namespaced=False, short=("no",), sub=("status",)),
     _builtin(
-        "apps/v1",
-        "Deployment",
-        "deployments",
-        short=("deploy",),
-        categories=("all",),
-        sub=("status", "scale"),
-        scale=True,
+        "apps/v1", "Deployment", "deployments", short=("deploy",), categories=_ALL,
+        sub=("status", "scale"), scale=True, generation=True,
     ),
     _builtin(
-        "apps/v1",
-        "ReplicaSet",
-        "replicasets",
-        short=("rs",),
-        categories=("all",),
-        sub=("status", "scale"),
-        scale=True,
+        "apps/v1", "ReplicaSet", "replicasets", short=("rs",), categories=_ALL,
+        sub=("status", "scale"), scale=True, generation=True,
     ),
     _builtin(
-        "apps/v1",
-        "StatefulSet",
-        "statefulsets",
-        short=("sts",),
-        categories=("all",),
-        sub=("status", "scale"),
-        scale=True,
+        "apps/v1", "StatefulSet", "statefulsets", short=("sts",), categories=_ALL,
+        sub=("status", "scale"), scale=True, generation=True,
     ),
-    _builtin("batch/v1", "Job", "jobs", categories=("all",), sub=("status",)),
+    _builtin(
+        "apps/v1", "DaemonSet", "daemonsets", short=("ds",), categories=_ALL, sub=("status",),
+        generation=True,
+    ),
+    _builtin("apps/v1", "ControllerRevision", "controllerrevisions"),
+    _builtin("batch/v1", "Job", "jobs", categories=_ALL, sub=("status",), generation=True),
+    _builtin(
+        "batch/v1", "CronJob", "cronjobs", short=("cj",), categories=_ALL, sub=("status",),
+        generation=True,
+    ),
     _builtin("coordination.k8s.io/v1", "Lease", "leases"),
-    _builtin("events.k8s.io/v1", "Event", "events"),
+    _builtin("events.k8s.io/v1", "Event", "events", short=("ev",)),
+    _builtin("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", generation=True),
     _builtin(
-        "apiextensions.k8s.io/v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        namespaced=False,
-        short=("crd", "crds"),
-        categories=("api-extensions",),
-        sub=("status",),
+        "apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions",
+        namespaced=False, short=("crd", "crds"), categories=("api-extensions",), sub=("status",),
+        generation=True,
     ),
     _builtin(
-        "autoscaling/v2",
-        "HorizontalPodAutoscaler",
-        "horizontalpodautoscalers",
-        short=("hpa",),
-        categories=("all",),
-        sub=("status",),
+        "apiregistration.k8s.io/v1", "APIService", "apiservices", namespaced=False,
+        categories=("api-extensions",), sub=("status",),
     ),
     _builtin(
-        "policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",), sub=("status",)
+        "admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations", namespaced=False, categories=("api-extensions",),
+        generation=True,
     ),
-    _builtin("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", short=("netpol",)),
+    _builtin(
+        "admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations", namespaced=False, categories=("api-extensions",),
+        generation=True,
+    ),
+    _builtin(
+        "autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", short=("hpa",),
+        categories=_ALL, sub=("status",), generation=True,
+    ),
+    _builtin(
+        "policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",),
+        sub=("status",), generation=True,
+    ),
+    _builtin(
+        "networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", short=("netpol",),
+        generation=True,
+    ),
+    _builtin(
+        "networking.k8s.io/v1", "Ingress", "ingresses", short=("ing",), sub=("status",),
+        generation=True,
+    ),
+    _builtin(
+        "networking.k8s.io/v1", "IngressClass", "ingressclasses", namespaced=False, generation=True
+    ),
+    _builtin(
+        "storage.k8s.io/v1", "StorageClass", "storageclasses", namespaced=False, short=("sc",)
+    ),
+    _builtin(
+        "scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", namespaced=False,
+        short=("pc",),
+    ),
     _builtin("rbac.authorization.k8s.io/v1", "Role", "roles"),
     _builtin("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
     _builtin("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False),
     _builtin(
-        "rbac.authorization.k8s.io/v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
+        "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings",
         namespaced=False,
     ),
-)
-
-BUILTIN_DEFAULTS: dict[tuple[str, str], tuple[tuple[str, object], ...]] = {
-    ("", "pods"): (("spec.restartPolicy", "Always"), ("status.phase", "Pending")),
-    ("apps", "deployments"): (("spec.replicas", 1), ("spec.revisionHistoryLimit", 10)),
-    ("apps", "replicasets"): (("spec.replicas", 1),),
-    ("apps", "statefulsets"): (("spec.replicas", 1),),
-    ("batch", "jobs"): (
-        ("spec.completions", 1),
-        ("spec.parallelism", 1),
-        ("spec.backoffLimit", 6),
-        ("spec.completionMode", "NonIndexed"),
-        ("spec.suspend", False),
+    _builtin(
+        "authorization.k8s.io/v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews",
+        namespaced=False, verbs=("create",),
     ),
-}
-"""Fields the real API server defaults on built-ins that controllers and kubelets rely on."""
+    _builtin(
+        "authorization.k8s.io/v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews",
+        namespaced=False, verbs=("create",),
+    ),
+    _builtin(
+        "authentication.k8s.io/v1", "SelfSubjectReview", "selfsubjectreviews",
+        namespaced=False, verbs=("create",),
+    ),
+)  # fmt: skip
 
 CRD_GROUP = "apiextensions.k8s.io"
 CRD_PLURAL = "customresourcedefinitions"

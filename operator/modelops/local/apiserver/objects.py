@@ -10,14 +10,15 @@ touches the store, so a failed request leaves nothing half-written.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import random
 import uuid
 from typing import Any
 
-from . import errors, patch, selectors, validation
-from .kinds import BUILTIN_DEFAULTS, CRD_GROUP, CRD_PLURAL, NAMESPACES, Registry, ResourceType
+from . import apply, defaults, endpoints, errors, patch, selectors, validation
+from .kinds import CRD_GROUP, CRD_PLURAL, NAMESPACES, Registry, ResourceType
 from .store import Key, Store
 from .watch import Event, EventLog
 
@@ -27,6 +28,12 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _SERVER_FIELDS = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _UNDELETABLE_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+PODS = ("", "pods")
+SERVICES = ("", "services")
+SECRETS = ("", "secrets")
+JOBS = ("batch", "jobs")
+FOREGROUND = "foregroundDeletion"
+ROOT_CA = "kube-root-ca.crt"
 
 
 def now() -> str:
@@ -98,17 +105,75 @@ class Cluster:
         ]
         return items, self.store.revision
 
+    def snapshot(
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        matches: selectors.Matcher,
+        revision: int,
+    ) -> list[Obj]:
+        """The objects as they were at `revision`, sorted by key; 410 when it is too old."""
+        scope = namespace if rtype.namespaced else None
+        state = {
+            (o["metadata"].get("namespace", ""), o["metadata"]["name"]): o
+            for o in self.store.items(rtype.group, rtype.plural, scope)
+        }
+        for event in reversed(self.log.since(revision)):
+            if (event.group, event.plural) != (rtype.group, rtype.plural) or (
+                scope is not None and event.namespace != scope
+            ):
+                continue
+            key = (event.namespace, event.obj["metadata"]["name"])
+            if event.type == "ADDED":
+                state.pop(key, None)
+            elif event.old is not None:
+                state[key] = event.old
+        return [self.present(rtype, state[k]) for k in sorted(state) if matches(state[k])]
+
     # writes
 
     def _commit(self, rtype: ResourceType, obj: Obj, kind: str) -> Obj:
         revision = self.store.next_revision()
         obj["metadata"]["resourceVersion"] = str(revision)
         meta = obj["metadata"]
-        self.store.put(self.key(rtype, meta.get("namespace", ""), meta["name"]), obj)
-        self.log.publish(Event(kind, obj, revision, rtype.group, rtype.plural))
+        key = self.key(rtype, meta.get("namespace", ""), meta["name"])
+        old = self.store.get(key)
+        self.store.put(key, obj)
+        self.log.publish(Event(kind, obj, revision, rtype.group, rtype.plural, old))
         if (rtype.group, rtype.plural) == (CRD_GROUP, CRD_PLURAL):
             self.registry.serve_crd(obj)
+        self._after_write(rtype, obj)
         return obj
+
+    def _after_write(self, rtype: ResourceType, obj: Obj) -> None:
+        """Keep Endpoints and EndpointSlices of the Services a pod or Service write touches."""
+        which = (rtype.group, rtype.plural)
+        if which not in (PODS, SERVICES):
+            return
+        namespace = obj["metadata"]["namespace"]
+        services = self.store.items("", "services", namespace)
+        if which == SERVICES:
+            services = [s for s in services if s["metadata"]["name"] == obj["metadata"]["name"]]
+        else:
+            services = [s for s in services if endpoints.selects(s, obj)]
+        if not services:
+            return
+        pods = self.store.items("", "pods", namespace)
+        for service in services:
+            for which, wanted in endpoints.children(service, pods):
+                self._keep(self._type(which), wanted)
+
+    def _keep(self, rtype: ResourceType, wanted: Obj) -> None:
+        """Create or update a controller-owned object when its content differs."""
+        meta = wanted["metadata"]
+        current = self.store.get(self.key(rtype, meta["namespace"], meta["name"]))
+        if current is None:
+            with contextlib.suppress(errors.ApiError):  # a namespace being terminated
+                self.create(rtype, meta["namespace"], wanted)
+        elif endpoints.content(current) != endpoints.content(wanted):
+            kept = {k: v for k, v in copy.deepcopy(current).items() if k in ("apiVersion", "kind")}
+            kept["metadata"] = copy.deepcopy(current["metadata"])
+            self._commit(rtype, {**kept, **endpoints.content(wanted)}, "MODIFIED")
 
     def _check_namespace(self, rtype: ResourceType, namespace: str) -> None:
         if not rtype.namespaced:
@@ -129,12 +194,26 @@ class Cluster:
     ) -> tuple[Obj, list[str]]:
         if rtype.schema is not None:
             return validation.admit(rtype, obj, old, strict)
-        for path, value in BUILTIN_DEFAULTS.get((rtype.group, rtype.plural), ()):
-            if dotted(obj, path) is None:
-                _set_dotted(obj, path, copy.deepcopy(value))
-        if (rtype.group, rtype.plural) == (CRD_GROUP, CRD_PLURAL):
+        which = (rtype.group, rtype.plural)
+        defaults.simple_defaults(rtype.group, rtype.plural, obj)
+        if which == JOBS:
+            defaults.job_selector(obj)
+        elif which == SERVICES:
+            defaults.service(obj, lambda ip: self._ip_taken(ip, obj), old)
+        elif which == NAMESPACES:
+            defaults.namespace_label(obj)
+        elif which == SECRETS:
+            defaults.secret_data(obj)
+        elif which == (CRD_GROUP, CRD_PLURAL):
             return validation.admit_crd(obj, now()), []
         return obj, []
+
+    def _ip_taken(self, address: str, service: Obj) -> bool:
+        uid = service["metadata"]["uid"]
+        return any(
+            (s.get("spec") or {}).get("clusterIP") == address and s["metadata"]["uid"] != uid
+            for s in self.store.items("", "services")
+        )
 
     def create(
         self,
@@ -189,16 +268,34 @@ class Cluster:
         if (rtype.group, rtype.plural) == NAMESPACES:
             obj["spec"] = {"finalizers": ["kubernetes"]}
             obj["status"] = {"phase": "Active"}
+        meta["uid"] = str(uuid.uuid4())
         obj, warnings = self._admit(rtype, obj, None, strict)
         meta = obj["metadata"]
-        meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now()
-        meta["generation"] = 1
-        if manager:
-            _record_manager(obj, rtype, manager, operation)
+        if rtype.generation:
+            meta["generation"] = 1
+        if manager and operation == "Apply":
+            owned = apply.apply(None, body, manager, rtype.api_version, force=True)
+            obj["metadata"]["managedFields"] = owned["metadata"]["managedFields"]
+        elif manager:
+            apply.record_update(None, obj, manager, rtype.api_version)
         if dry_run:
             return obj, warnings
-        return self._commit(rtype, obj, "ADDED"), warnings
+        created = self._commit(rtype, obj, "ADDED")
+        if (rtype.group, rtype.plural) == NAMESPACES:
+            self._furnish(meta["name"])
+        return created, warnings
+
+    def _furnish(self, namespace: str) -> None:
+        """What the ServiceAccount and root-CA publisher controllers put in a new namespace."""
+        accounts = self._type(("", "serviceaccounts"))
+        if self.store.get(self.key(accounts, namespace, "default")) is None:
+            self.create(accounts, namespace, {"metadata": {"name": "default"}})
+        config_maps = self._type(("", "configmaps"))
+        if self.store.get(self.key(config_maps, namespace, ROOT_CA)) is None:
+            # The local API serves plain HTTP on loopback: there is no CA to publish.
+            body = {"metadata": {"name": ROOT_CA}, "data": {"ca.crt": ""}}
+            self.create(config_maps, namespace, body)
 
     @staticmethod
     def _check_kind(rtype: ResourceType, obj: Obj) -> None:
@@ -231,10 +328,14 @@ class Cluster:
         subresource: str | None = None,
         strict: bool = False,
         manager: str | None = None,
-        operation: str = "Update",
+        managed: list[Obj] | None = None,
         dry_run: bool = False,
     ) -> tuple[Obj, list[str]]:
-        """PUT semantics: replace the object (or only its status via `/status`)."""
+        """PUT semantics: replace the object (or only its status via `/status`).
+
+        `managed` are the managedFields an apply computed; otherwise the update's
+        `manager` takes over the fields it changed.
+        """
         old = self.get(rtype, namespace, name)
         new = copy.deepcopy(body)
         self._check_kind(rtype, new)
@@ -261,23 +362,29 @@ class Cluster:
             if "status" in old:
                 new["status"] = copy.deepcopy(old["status"])
         meta = new["metadata"]
-        for field in (*_SERVER_FIELDS, "generation", "resourceVersion"):
+        for field in (*_SERVER_FIELDS, "generation", "resourceVersion", "managedFields"):
             if field in old["metadata"]:
                 meta[field] = old["metadata"][field]
             else:
                 meta.pop(field, None)
+        if managed is not None:
+            meta["managedFields"] = managed
         meta["name"] = name
         if rtype.namespaced:
             meta["namespace"] = old["metadata"]["namespace"]
         if (rtype.group, rtype.plural) == NAMESPACES:
             new["spec"] = old.get("spec", {})
         new, warnings = self._admit(rtype, new, old, strict)
-        if self._spec(rtype, new) != self._spec(rtype, old):
+        if not rtype.generation:
+            new["metadata"].pop("generation", None)
+        elif self._spec(rtype, new) != self._spec(rtype, old):
             new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
         if new == old:
             return old, warnings
-        if manager:
-            _record_manager(new, rtype, manager, operation)
+        if manager and managed is None:
+            apply.record_update(old, new, manager, rtype.api_version, subresource)
+            if new["metadata"].get("managedFields") == old["metadata"].get("managedFields") == []:
+                new["metadata"].pop("managedFields")
         if dry_run:
             return new, warnings
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
@@ -295,6 +402,7 @@ class Cluster:
         subresource: str | None = None,
         strict: bool = False,
         manager: str | None = None,
+        force: bool = False,
         dry_run: bool = False,
     ) -> tuple[Obj, list[str]]:
         key = self.key(rtype, namespace, name)
@@ -328,7 +436,15 @@ class Cluster:
                     operation="Apply",
                     dry_run=dry_run,
                 )
-            merged = patch.strategic_merge(self.present(rtype, current), applied)
+            self._check_kind(rtype, applied)
+            merged = apply.apply(
+                self.present(rtype, current),
+                applied,
+                manager,
+                rtype.api_version,
+                force,
+                subresource,
+            )
             return self.update(
                 rtype,
                 namespace,
@@ -336,32 +452,21 @@ class Cluster:
                 merged,
                 subresource=subresource,
                 strict=strict,
-                manager=manager,
-                operation="Apply",
+                managed=merged["metadata"]["managedFields"],
                 dry_run=dry_run,
             )
         if current is None:
             raise errors.not_found(rtype.qualified, name)
-        base = self.present(rtype, current)
-        if content_type == patch.JSON_PATCH:
-            patched = patch.json_patch(base, body)
-        elif not isinstance(body, dict):
-            raise errors.bad_request("a merge patch must be a JSON object")
-        elif content_type == patch.STRATEGIC_PATCH and rtype.schema is None:
-            patched = patch.strategic_merge(base, body)
-        elif content_type == patch.STRATEGIC_PATCH:
-            raise errors.ApiError(
-                415,
-                "UnsupportedMediaType",
-                "strategic merge patch is not supported for custom resources",
-            )
-        else:
-            patched = patch.merge_patch(base, body)
+        patched = patch.patcher(content_type, custom=rtype.schema is not None)(
+            self.present(rtype, current), body
+        )
         if not isinstance(patched.get("metadata"), dict):
             raise errors.ApiError(422, "Invalid", "metadata must stay an object")
-        if (
-            "resourceVersion" not in (body.get("metadata") or {} if isinstance(body, dict) else {})
-            and content_type != patch.JSON_PATCH
+        # The patched metadata may still be the stored object's own dict: copy, then drop
+        # the version unless the patch itself names one (then it is a precondition).
+        patched["metadata"] = dict(patched["metadata"])
+        if content_type != patch.JSON_PATCH and "resourceVersion" not in (
+            body.get("metadata") or {}
         ):
             patched["metadata"].pop("resourceVersion", None)
         return self.update(
@@ -401,7 +506,14 @@ class Cluster:
             "status": status,
         }
 
-    def set_scale(self, rtype: ResourceType, namespace: str, name: str, scale: Obj) -> Obj:
+    def set_scale(
+        self,
+        rtype: ResourceType,
+        namespace: str,
+        name: str,
+        scale: Obj,
+        manager: str | None = None,
+    ) -> Obj:
         assert rtype.scale is not None
         replicas = (scale.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
@@ -422,7 +534,7 @@ class Cluster:
         if given and given != obj["metadata"]["resourceVersion"]:
             raise errors.conflict(rtype.qualified, name)
         _set_dotted(obj, rtype.scale.spec_replicas_path, replicas)
-        self.update(rtype, namespace, name, obj)
+        self.update(rtype, namespace, name, obj, manager=manager)
         return self.scale(rtype, namespace, name)
 
     # deletion
@@ -442,45 +554,87 @@ class Cluster:
                 "Forbidden",
                 f'namespaces "{name}" is forbidden: this namespace may not be deleted',
             )
-        preconditions = (options or {}).get("preconditions") or {}
+        options = options or {}
+        preconditions = options.get("preconditions") or {}
         for field in ("uid", "resourceVersion"):
             if preconditions.get(field) and preconditions[field] != obj["metadata"].get(field):
                 raise errors.conflict(rtype.qualified, name)
         if dry_run:
             return obj
-        if (options or {}).get("propagationPolicy") == "Orphan":
+        policy = options.get("propagationPolicy")
+        if policy == "Orphan":
             self._orphan(obj["metadata"]["uid"])
+        grace = _grace_period(rtype, obj, options)
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp"):
+            if grace == 0 and not meta.get("finalizers"):
+                return self._remove(rtype, copy.deepcopy(obj))
+            return obj
         contents = self._contents(rtype, obj)
-        if obj["metadata"].get("finalizers") or contents:
-            if obj["metadata"].get("deletionTimestamp"):
-                return obj
-            marked = copy.deepcopy(obj)
-            marked["metadata"]["deletionTimestamp"] = now()
-            marked["metadata"]["deletionGracePeriodSeconds"] = 0
-            if (rtype.group, rtype.plural) == NAMESPACES:
-                marked["status"] = {"phase": "Terminating"}
-            marked = self._commit(rtype, marked, "MODIFIED")
-            for content_type, item in contents:
-                self._delete_quietly(content_type, item)
-            return self.present(rtype, self.store.get(self.key(rtype, namespace, name)) or marked)
-        return self._remove(rtype, copy.deepcopy(obj))
+        dependents = self._dependents(meta["uid"]) if policy == "Foreground" else []
+        if not (meta.get("finalizers") or contents or dependents or grace):
+            return self._remove(rtype, copy.deepcopy(obj))
+        marked = copy.deepcopy(obj)
+        marked["metadata"]["deletionTimestamp"] = now()
+        marked["metadata"]["deletionGracePeriodSeconds"] = grace or 0
+        if dependents:
+            marked["metadata"]["finalizers"] = [*(meta.get("finalizers") or []), FOREGROUND]
+        if (rtype.group, rtype.plural) == NAMESPACES:
+            marked["status"] = {"phase": "Terminating"}
+        marked = self._commit(rtype, marked, "MODIFIED")
+        for content_type, item in contents:
+            self._delete_quietly(content_type, item)
+        for dependent_type, item in dependents:
+            self._delete_quietly(dependent_type, item, {"propagationPolicy": "Foreground"})
+        return self.present(rtype, self.store.get(self.key(rtype, namespace, name)) or marked)
 
     def _remove(self, rtype: ResourceType, obj: Obj) -> Obj:
         revision = self.store.next_revision()
         meta = obj["metadata"]
         meta["resourceVersion"] = str(revision)
-        self.store.remove(self.key(rtype, meta.get("namespace", ""), meta["name"]))
-        self.log.publish(Event("DELETED", obj, revision, rtype.group, rtype.plural))
-        if (rtype.group, rtype.plural) == (CRD_GROUP, CRD_PLURAL):
+        key = self.key(rtype, meta.get("namespace", ""), meta["name"])
+        old = self.store.get(key)
+        self.store.remove(key)
+        self.log.publish(Event("DELETED", obj, revision, rtype.group, rtype.plural, old))
+        which = (rtype.group, rtype.plural)
+        if which == (CRD_GROUP, CRD_PLURAL):
             self.registry.forget_crd(meta["name"])
+        elif which == SERVICES:
+            self._delete_quietly(
+                self._type(endpoints.ENDPOINTS),
+                {"metadata": {"namespace": meta["namespace"], "name": meta["name"]}},
+            )
+        elif which == PODS:
+            self._after_write(rtype, obj)
         self._collect_dependents(meta["uid"])
+        self._finish_foreground(obj)
         self._finish_container(rtype, obj)
         return obj
 
-    def _delete_quietly(self, rtype: ResourceType, obj: Obj) -> None:
+    def _finish_foreground(self, removed: Obj) -> None:
+        """Remove owners deleted in the foreground once their last dependent is gone."""
+        for ref in removed["metadata"].get("ownerReferences") or []:
+            key = self.store.key_of_uid(str(ref.get("uid")))
+            owner = self.store.get(key) if key is not None else None
+            if key is None or owner is None:
+                continue
+            finalizers = owner["metadata"].get("finalizers") or []
+            if FOREGROUND not in finalizers or self._dependents(owner["metadata"]["uid"]):
+                continue
+            owner_type = self._type((key[0], key[1]))
+            freed = copy.deepcopy(owner)
+            rest = [f for f in finalizers if f != FOREGROUND]
+            if rest:
+                freed["metadata"]["finalizers"] = rest
+                self._commit(owner_type, freed, "MODIFIED")
+            else:
+                freed["metadata"].pop("finalizers", None)
+                self._remove(owner_type, freed)
+
+    def _delete_quietly(self, rtype: ResourceType, obj: Obj, options: Obj | None = None) -> None:
         meta = obj["metadata"]
         if self.store.get(self.key(rtype, meta.get("namespace", ""), meta["name"])) is not None:
-            self.delete(rtype, meta.get("namespace", ""), meta["name"])
+            self.delete(rtype, meta.get("namespace", ""), meta["name"], options)
 
     def _contents(self, rtype: ResourceType, obj: Obj) -> list[tuple[ResourceType, Obj]]:
         """What must go before `obj` can: a namespace's objects, or a CRD's resources."""
@@ -502,19 +656,19 @@ class Cluster:
     def _finish_container(self, rtype: ResourceType, removed: Obj) -> None:
         """Remove a terminating namespace or CRD once its last content is gone."""
         meta = removed["metadata"]
+        containers: list[tuple[ResourceType, Obj | None]] = []
         if rtype.namespaced:
-            container_type = self._type(NAMESPACES)
-            container = self.store.get(("", "namespaces", "", meta["namespace"]))
-        elif rtype.schema is not None and rtype.crd_name:
-            container_type = self._type((CRD_GROUP, CRD_PLURAL))
-            container = self.store.get((CRD_GROUP, CRD_PLURAL, "", rtype.crd_name))
-        else:
-            return
-        if container is None or not container["metadata"].get("deletionTimestamp"):
-            return
-        if container["metadata"].get("finalizers") or self._contents(container_type, container):
-            return
-        self._remove(container_type, copy.deepcopy(container))
+            namespace = self.store.get(("", "namespaces", "", meta["namespace"]))
+            containers.append((self._type(NAMESPACES), namespace))
+        if rtype.schema is not None and rtype.crd_name:
+            crd = self.store.get((CRD_GROUP, CRD_PLURAL, "", rtype.crd_name))
+            containers.append((self._type((CRD_GROUP, CRD_PLURAL)), crd))
+        for container_type, container in containers:
+            if container is None or not container["metadata"].get("deletionTimestamp"):
+                continue
+            if container["metadata"].get("finalizers") or self._contents(container_type, container):
+                continue
+            self._remove(container_type, copy.deepcopy(container))
 
     def _dependents(self, uid: str) -> list[tuple[ResourceType, Obj]]:
         found = []
@@ -543,21 +697,21 @@ class Cluster:
             self._commit(rtype, freed, "MODIFIED")
 
 
-def _record_manager(obj: Obj, rtype: ResourceType, manager: str, operation: str) -> None:
-    """Keep one minimal managedFields entry per manager and operation."""
-    entries = [
-        e
-        for e in obj["metadata"].get("managedFields") or []
-        if (e.get("manager"), e.get("operation")) != (manager, operation)
-    ]
-    entries.append(
-        {
-            "manager": manager,
-            "operation": operation,
-            "apiVersion": rtype.api_version,
-            "time": now(),
-            "fieldsType": "FieldsV1",
-            "fieldsV1": {},
-        }
-    )
-    obj["metadata"]["managedFields"] = entries
+def _grace_period(rtype: ResourceType, obj: Obj, options: Obj) -> int | None:
+    """A pod's grace period as the pod strategy decides it; None for other kinds.
+
+    Unscheduled and finished pods go at once; others wait for their kubelet, which stops
+    the containers and deletes the pod again with a grace period of 0.
+    """
+    if (rtype.group, rtype.plural) != PODS:
+        return None
+    spec = obj.get("spec") or {}
+    if not spec.get("nodeName") or (obj.get("status") or {}).get("phase") in (
+        "Succeeded",
+        "Failed",
+    ):
+        return 0
+    given = options.get("gracePeriodSeconds")
+    if isinstance(given, int) and not isinstance(given, bool):
+        return max(given, 0)
+    return int(spec.get("terminationGracePeriodSeconds", 30))

@@ -7,13 +7,15 @@
   volumes, conditions, ...) merged by their key, and the `$patch`, `$setElementOrder`,
   `$retainKeys` and `$deleteFromPrimitiveList` directives kubectl sends. The merge keys come
   from a table rather than the full OpenAPI schema, which covers the kinds we serve.
-- apply-patch (server-side apply) is handled by the caller as a strategic merge of the
-  applied configuration; field ownership is recorded, conflicts are not computed.
+- apply-patch (server-side apply) lives in `apply`, with field ownership.
+
+Each of the first three is a `Patcher`, chosen by content type with `patcher`.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from . import errors
@@ -26,7 +28,7 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
 
-_MERGE_KEYS: dict[str, tuple[str, ...]] = {
+MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "containers": ("name",),
     "initContainers": ("name",),
     "ephemeralContainers": ("name",),
@@ -43,6 +45,38 @@ _MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "resourceClaims": ("name",),
 }
 _PRIMITIVE_SETS = frozenset({"finalizers"})
+
+Patcher = Callable[[Obj, Any], Obj]
+"""(the object as stored, the decoded patch body) -> the patched object."""
+
+
+def _merge_patcher(target: Obj, body: Any) -> Obj:
+    if not isinstance(body, dict):
+        raise errors.bad_request("a merge patch must be a JSON object")
+    patched: Obj = merge_patch(target, body)
+    return patched
+
+
+def _strategic_patcher(target: Obj, body: Any) -> Obj:
+    if not isinstance(body, dict):
+        raise errors.bad_request("a strategic merge patch must be a JSON object")
+    patched: Obj = strategic_merge(target, body)
+    return patched
+
+
+def _no_strategic_patcher(target: Obj, body: Any) -> Obj:
+    raise errors.ApiError(
+        415, "UnsupportedMediaType", "strategic merge patch is not supported for custom resources"
+    )
+
+
+def patcher(content_type: str, custom: bool) -> Patcher:
+    """The patcher for a PATCH's content type (custom resources take no strategic merge)."""
+    if content_type == STRATEGIC_PATCH:
+        return _no_strategic_patcher if custom else _strategic_patcher
+    if content_type == JSON_PATCH:
+        return json_patch
+    return _merge_patcher
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -74,8 +108,8 @@ def strategic_merge(target: Any, patch: Any) -> Any:
             continue
         if value is None or (isinstance(value, dict) and value.get("$patch") == "delete"):
             result.pop(key, None)
-        elif isinstance(value, list) and key in _MERGE_KEYS:
-            result[key] = _merge_list(result.get(key) or [], value, _MERGE_KEYS[key])
+        elif isinstance(value, list) and key in MERGE_KEYS:
+            result[key] = _merge_list(result.get(key) or [], value, MERGE_KEYS[key])
         elif isinstance(value, list) and key in _PRIMITIVE_SETS:
             current = list(result.get(key) or [])
             result[key] = current + [v for v in value if v not in current]

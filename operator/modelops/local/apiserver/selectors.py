@@ -2,7 +2,10 @@
 
 The grammar is the one `kubectl -l` and client libraries send: `a=b`, `a==b`, `a!=b`,
 `a in (x,y)`, `a notin (x)`, `a`, `!a`, comma-separated (all must hold). Field
-selectors support `metadata.name` and `metadata.namespace` plus any simple dotted path.
+selectors take `metadata.name` and `metadata.namespace` on every kind and the few
+fields each built-in kind's registry declares (a pod's `spec.nodeName` or
+`status.phase`, an event's `involvedObject.*`); any other field answers 400, as the real
+server does, rather than a silently unfiltered list.
 """
 
 from __future__ import annotations
@@ -97,7 +100,58 @@ def parse_fields(text: str | None) -> list[tuple[str, bool, str]]:
     return parsed
 
 
+_EVENT_FIELDS = frozenset(
+    {
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    }
+)
+_KIND_FIELDS: dict[tuple[str, str], frozenset[str]] = {
+    ("", "pods"): frozenset(
+        {
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        }
+    ),
+    ("", "events"): _EVENT_FIELDS,
+    ("events.k8s.io", "events"): frozenset(
+        {f"regarding.{f.partition('.')[2]}" for f in _EVENT_FIELDS if "." in f}
+        | {"reason", "reportingController", "type"}
+    ),
+    ("", "secrets"): frozenset({"type"}),
+    ("", "namespaces"): frozenset({"status.phase"}),
+    ("", "nodes"): frozenset({"spec.unschedulable"}),
+    ("", "replicationcontrollers"): frozenset({"status.replicas"}),
+    ("apps", "replicasets"): frozenset({"status.replicas"}),
+    ("batch", "jobs"): frozenset({"status.successful"}),
+}
+_ALIASES = {"source": "source.component"}
+
+
+def supported_fields(group: str, plural: str) -> frozenset[str]:
+    """The field selector keys `group/plural` accepts."""
+    return frozenset({"metadata.name", "metadata.namespace"}) | _KIND_FIELDS.get(
+        (group, plural), frozenset()
+    )
+
+
 def _field(obj: Obj, path: str) -> str:
+    path = _ALIASES.get(path, path)
     value: Any = obj
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
@@ -108,10 +162,17 @@ def _field(obj: Obj, path: str) -> str:
     return str(value)
 
 
-def matcher(label_selector: str | None, field_selector: str | None) -> Matcher:
-    """One predicate for both selectors; raises 400 on syntax errors."""
+def matcher(
+    label_selector: str | None,
+    field_selector: str | None,
+    supported: frozenset[str] | None = None,
+) -> Matcher:
+    """One predicate for both selectors; 400 on syntax errors and on unsupported fields."""
     labels = parse_labels(label_selector)
     fields = parse_fields(field_selector)
+    for path, _, _ in fields:
+        if supported is not None and path not in supported:
+            raise errors.bad_request(f'field label not supported: "{path}"')
 
     def matches(obj: Obj) -> bool:
         if labels:

@@ -137,6 +137,8 @@ class ApiServer:
         target = routing.parse(path)
         if target is not None:
             return await self.handler.handle(request, target)
+        if path in ("/healthz", "/readyz", "/livez") and request.method == "GET":
+            return web.Response(text="ok", content_type="text/plain")
         if request.method != "GET":
             raise errors.method_not_allowed(f"{request.method} is not allowed on {path}")
         document = self._document(path)
@@ -149,8 +151,6 @@ class ApiServer:
         parts = [p for p in path.split("/") if p]
         if path == "/version":
             return discovery.VERSION_INFO
-        if path in ("/healthz", "/readyz", "/livez"):
-            return {"status": "ok"}
         if path == "/api":
             return discovery.api_versions(self.url.removeprefix("http://"))
         if path == "/apis":

@@ -133,13 +133,7 @@ def _pod_cells(pod: Obj) -> list[Any]:
     containers = (pod.get("spec") or {}).get("containers") or []
     ready = sum(1 for s in statuses if s.get("ready"))
     restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
-    status = (pod.get("status") or {}).get("phase", "Pending")
-    for s in statuses:
-        waiting = (s.get("state") or {}).get("waiting")
-        if waiting and waiting.get("reason"):
-            status = waiting["reason"]
-    if pod["metadata"].get("deletionTimestamp"):
-        status = "Terminating"
+    status = _pod_status(pod, statuses)
     return [
         pod["metadata"]["name"],
         f"{ready}/{len(containers)}",
@@ -149,6 +143,26 @@ def _pod_cells(pod: Obj) -> list[Any]:
         (pod.get("status") or {}).get("podIP", "<none>"),
         (pod.get("spec") or {}).get("nodeName", "<none>"),
     ]
+
+
+def _pod_status(pod: Obj, statuses: list[Obj]) -> str:
+    """The STATUS kubectl prints: a container's waiting or terminated reason over the phase."""
+    status = (pod.get("status") or {}).get("reason") or (pod.get("status") or {}).get(
+        "phase", "Pending"
+    )
+    for container in statuses:
+        state = container.get("state") or {}
+        waiting, terminated = state.get("waiting"), state.get("terminated")
+        if waiting and waiting.get("reason"):
+            status = waiting["reason"]
+        elif terminated and terminated.get("reason"):
+            status = terminated["reason"]
+        elif terminated:
+            signal = terminated.get("signal")
+            status = f"Signal:{signal}" if signal else f"ExitCode:{terminated.get('exitCode', 0)}"
+    if pod["metadata"].get("deletionTimestamp"):
+        status = "Terminating"
+    return str(status)
 
 
 def _deployment_cells(deployment: Obj) -> list[Any]:
@@ -163,7 +177,114 @@ def _deployment_cells(deployment: Obj) -> list[Any]:
     ]
 
 
+def _data_count(obj: Obj) -> int:
+    return len(obj.get("data") or {}) + len(obj.get("binaryData") or {})
+
+
+def _ports(service: Obj) -> str:
+    ports = (service.get("spec") or {}).get("ports") or []
+    shown = []
+    for port in ports:
+        text = str(port.get("port", ""))
+        if port.get("nodePort"):
+            text += f":{port['nodePort']}"
+        shown.append(f"{text}/{port.get('protocol', 'TCP')}")
+    return ",".join(shown) or "<none>"
+
+
+def _external_ip(service: Obj) -> str:
+    ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    addresses = [i.get("ip") or i.get("hostname") for i in ingress]
+    return ",".join(a for a in addresses if a) or "<none>"
+
+
+def _service_cells(service: Obj) -> list[Any]:
+    spec = service.get("spec") or {}
+    return [
+        service["metadata"]["name"],
+        spec.get("type", "ClusterIP"),
+        spec.get("clusterIP", "<none>"),
+        _external_ip(service),
+        _ports(service),
+        _age(service),
+        selectors_text(spec.get("selector")),
+    ]
+
+
+def selectors_text(selector: Obj | None) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted((selector or {}).items())) or "<none>"
+
+
+def _event_cells(event: Obj) -> list[Any]:
+    involved = event.get("involvedObject") or {}
+    last = (
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or event["metadata"].get("creationTimestamp")
+    )
+    return [
+        human_age(str(last)[:19] + "Z" if last else None),
+        event.get("type", ""),
+        event.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        event.get("message", ""),
+    ]
+
+
+def _job_cells(job: Obj) -> list[Any]:
+    status = job.get("status") or {}
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    state = "Running"
+    if conditions.get("Complete") == "True":
+        state = "Complete"
+    elif conditions.get("Failed") == "True":
+        state = "Failed"
+    elif conditions.get("Suspended") == "True":
+        state = "Suspended"
+    completions = (job.get("spec") or {}).get("completions", 1)
+    return [
+        job["metadata"]["name"],
+        state,
+        f"{status.get('succeeded', 0)}/{completions}",
+        _age(job),
+    ]
+
+
 _BUILTIN: dict[tuple[str, str], tuple[list[Obj], Callable[[Obj], list[Any]]]] = {
+    ("", "configmaps"): (
+        [_NAME, _column("Data", "integer"), _AGE],
+        lambda cm: [cm["metadata"]["name"], _data_count(cm), _age(cm)],
+    ),
+    ("", "secrets"): (
+        [_NAME, _column("Type"), _column("Data", "integer"), _AGE],
+        lambda s: [s["metadata"]["name"], s.get("type", ""), _data_count(s), _age(s)],
+    ),
+    ("", "services"): (
+        [
+            _NAME,
+            _column("Type"),
+            _column("Cluster-IP"),
+            _column("External-IP"),
+            _column("Port(s)"),
+            _AGE,
+            _column("Selector", priority=1),
+        ],
+        _service_cells,
+    ),
+    ("", "events"): (
+        [
+            _column("Last Seen"),
+            _column("Type"),
+            _column("Reason"),
+            _column("Object"),
+            _column("Message"),
+        ],
+        _event_cells,
+    ),
+    ("batch", "jobs"): (
+        [_NAME, _column("Status"), _column("Completions"), _AGE],
+        _job_cells,
+    ),
     ("", "pods"): (
         [
             _NAME,

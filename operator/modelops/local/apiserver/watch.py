@@ -1,6 +1,9 @@
 """The event log behind `?watch=1`: retained history, live fan-out, and 410 Gone.
 
-Each write publishes one event carrying its resourceVersion. A watch from version N
+Each write publishes one event carrying its resourceVersion and the object as it was
+before, so a label-selector watch sees an object that starts matching as ADDED and one
+that stops matching as DELETED, and a paginated list can be rolled back to the revision
+its first page was read at. A watch from version N
 replays retained events newer than N and then streams live ones, registered without an
 await in between so none can fall into a gap. When N is older than the retained history
 (it was compacted, as etcd does), the watch fails with 410 Gone and the client relists.
@@ -23,13 +26,14 @@ Obj = dict[str, Any]
 
 @dataclasses.dataclass
 class Event:
-    """One change: ADDED, MODIFIED or DELETED, with the object as written."""
+    """One change: ADDED, MODIFIED or DELETED, with the object as written (and before)."""
 
     type: str
     obj: Obj
     revision: int
     group: str
     plural: str
+    old: Obj | None = None
     _line: bytes | None = None
 
     @property
@@ -51,13 +55,22 @@ class Watcher:
     matches: Callable[[Obj], bool]
     queue: asyncio.Queue[Event | None] = dataclasses.field(default_factory=asyncio.Queue)
 
-    def wants(self, event: Event) -> bool:
-        return (
-            event.group == self.group
-            and event.plural == self.plural
-            and (self.namespace is None or event.namespace == self.namespace)
-            and self.matches(event.obj)
-        )
+    def view(self, event: Event) -> Event | None:
+        """The event as this watcher sees it through its selectors, or None."""
+        if (
+            event.group != self.group
+            or event.plural != self.plural
+            or (self.namespace is not None and event.namespace != self.namespace)
+        ):
+            return None
+        matches_now = self.matches(event.obj)
+        if event.type == "MODIFIED" and event.old is not None:
+            matched_before = self.matches(event.old)
+            if matches_now and not matched_before:
+                return dataclasses.replace(event, type="ADDED", _line=None)
+            if matched_before and not matches_now:
+                return dataclasses.replace(event, type="DELETED", _line=None)
+        return event if matches_now else None
 
 
 class EventLog:
@@ -75,8 +88,9 @@ class EventLog:
             self.compacted_through = self._history.popleft().revision
         self._history.append(event)
         for watcher in self._watchers:
-            if watcher.wants(event):
-                watcher.queue.put_nowait(event)
+            seen = watcher.view(event)
+            if seen is not None:
+                watcher.queue.put_nowait(seen)
 
     def subscribe(self, watcher: Watcher, since: int | None) -> list[Event]:
         """Register `watcher`; return the retained events after `since` that it wants."""
@@ -86,9 +100,19 @@ class EventLog:
                 raise errors.gone(
                     f"too old resource version: {since} ({self.compacted_through + 1})"
                 )
-            backlog = [e for e in self._history if e.revision > since and watcher.wants(e)]
+            backlog = [
+                seen
+                for e in self._history
+                if e.revision > since and (seen := watcher.view(e)) is not None
+            ]
         self._watchers.add(watcher)
         return backlog
+
+    def since(self, revision: int) -> list[Event]:
+        """Every event after `revision`, oldest first; 410 Gone when it was compacted."""
+        if revision < self.compacted_through:
+            raise errors.gone(f"too old resource version: {revision}")
+        return [e for e in self._history if e.revision > revision]
 
     def unsubscribe(self, watcher: Watcher) -> None:
         self._watchers.discard(watcher)
