@@ -267,7 +267,7 @@ def test_a_canary_runs_beside_the_served_version_until_weight_100_promotes_it(
     versions = sorted(
         p["metadata"]["labels"]["modelops.dev/version"]
         for p in pods["items"]
-        if p["status"]["phase"] == "Running"
+        if p["status"]["phase"] == "Running" and not p["metadata"].get("deletionTimestamp")
     )
     assert versions == sorted([str(v1), str(v2)]), "one pod per track behind the same Service"
 

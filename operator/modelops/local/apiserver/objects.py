@@ -17,7 +17,7 @@ import random
 import uuid
 from typing import Any
 
-from . import apply, defaults, endpoints, errors, patch, selectors, validation
+from . import apply, defaults, endpoints, errors, names, patch, selectors, validation
 from .kinds import CRD_GROUP, CRD_PLURAL, NAMESPACES, Registry, ResourceType
 from .store import Key, Store
 from .watch import Event, EventLog
@@ -257,6 +257,9 @@ class Cluster:
                 )
             suffix = "".join(random.choices(_NAME_CHARS, k=5))
             meta["name"] = f"{meta['generateName']}{suffix}"
+        wrong = names.causes(rtype, str(meta["name"]))
+        if wrong:
+            raise errors.invalid(rtype.kind, rtype.group, str(meta["name"])[:253], wrong)
         self._check_namespace(rtype, namespace)
         key = self.key(rtype, namespace, meta["name"])
         if self.store.get(key) is not None:
