@@ -44,7 +44,8 @@ def test_a_tampered_model_is_rejected_with_digest_mismatch(
 ) -> None:
     source = sample_version
     original = Path(source["spec"]["artifactUri"].removeprefix("file://"))
-    tampered = cluster.artifacts / "tampered"
+    # Inside the artifact store an import must sit under its own namespace and model.
+    tampered = cluster.artifacts / "default" / "imported" / "tampered"
     shutil.copytree(original, tampered)
     (tampered / "model.onnx").write_bytes((tampered / "model.onnx").read_bytes() + b"\0")
     cluster.kubectl(

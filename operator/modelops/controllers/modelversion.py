@@ -11,6 +11,7 @@ from modelops.api.common import status_of
 from modelops.api.modelversion import ModelVersionStatus
 from modelops.controllers import skeleton
 from modelops.controllers.context import Context, of
+from modelops.decide import jobstatus
 from modelops.decide import modelversion as decide
 from modelops.render import names
 from modelops.structs import Obj
@@ -21,7 +22,7 @@ async def read(ctx: Context, namespace: str, name: str, body: Obj | None) -> dec
         return decide.Observed(None)
     job = await ctx.kube.find("batch/v1", "Job", namespace, names.scan_job(name))
     pods: list[Obj] = []
-    if decide.needs_pods(job):
+    if jobstatus.ended(job):
         labels = {names.MODEL_VERSION: names.label_value(name), names.COMPONENT: "scanner"}
         pods = await ctx.kube.list("v1", "Pod", namespace, labels=labels)
     versions = await ctx.kube.list(API_VERSION, decide.KIND, namespace)

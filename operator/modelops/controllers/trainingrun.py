@@ -11,6 +11,7 @@ from modelops.api.common import status_of
 from modelops.api.trainingrun import TrainingPhase, TrainingRunStatus
 from modelops.controllers import skeleton
 from modelops.controllers.context import Context, of
+from modelops.decide import jobstatus
 from modelops.decide import trainingrun as decide
 from modelops.render import names
 from modelops.structs import Obj
@@ -19,13 +20,12 @@ from modelops.structs import Obj
 async def read(ctx: Context, namespace: str, name: str, body: Obj | None) -> decide.Observed:
     if body is None:
         return decide.Observed(None)
-    status = body.get("status") or {}
-    if status.get("phase") == TrainingPhase.FAILED or status.get("modelVersion"):
-        return decide.Observed(body)  # finished and registered: nothing else to read
+    if decide.settled(status_of(TrainingRunStatus, body)):
+        return decide.Observed(body)  # nothing else to read
     job = await ctx.kube.find("batch/v1", "Job", namespace, names.training_job(name))
     pods: list[Obj] = []
     versions: list[Obj] = []
-    if decide.needs_pods(job):
+    if jobstatus.ended(job):
         labels = {names.TRAINING_RUN: names.label_value(name), names.COMPONENT: "trainer"}
         pods = await ctx.kube.list("v1", "Pod", namespace, labels=labels)
         versions = await ctx.kube.list(API_VERSION, "ModelVersion", namespace)
@@ -67,10 +67,8 @@ async def on_training_job(body: kopf.Body, namespace: str | None, memo: Any, **_
             await reconcile(of(memo), namespace or "", ref["name"])
 
 
-def _unfinished(status: kopf.Status, **_: Any) -> bool:
-    return status.get("phase") not in ("Succeeded", "Failed") or (
-        status.get("phase") == "Succeeded" and not status.get("modelVersion")
-    )
+def _unfinished(body: kopf.Body, **_: Any) -> bool:
+    return not decide.settled(status_of(TrainingRunStatus, dict(body)))
 
 
 @kopf.timer(

@@ -58,6 +58,11 @@ def job_state(job: Obj) -> JobState:
     )
 
 
+def ended(job: Obj | None) -> bool:
+    """Whether ``job`` has finished, so its pods' termination messages are worth reading."""
+    return job is not None and job_state(job).outcome in ("Succeeded", "Failed")
+
+
 def termination_summary(pods: list[Obj]) -> Obj | None:
     """The JSON summary the last finished container wrote to its termination message.
 

@@ -26,7 +26,7 @@ from modelops.api.modelversion import (
 )
 from modelops.api.trainingrun import key_metric
 from modelops.api.validation import Finding
-from modelops.decide.jobstatus import JobState, job_state, termination_summary
+from modelops.decide.jobstatus import JobState, ended, job_state, termination_summary
 from modelops.decide.plan import Builder, Plan, Write
 from modelops.render import batchjobs, names
 from modelops.settings import Settings
@@ -50,10 +50,6 @@ class Observed:
     pods: list[Obj] = field(default_factory=list)
     #: The namespace's ModelVersions (for the champion and the one-Production rule).
     versions: list[Obj] = field(default_factory=list)
-
-
-def needs_pods(job: Obj | None) -> bool:
-    return job is not None and job_state(job).outcome in ("Succeeded", "Failed")
 
 
 def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelVersionStatus]:
@@ -98,7 +94,7 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelVer
             detail = _champion_detail(rendered)
             out.event(about, "ScanStarted", f"created scan Job {job_name}{detail}")
         state = job_state(job) if job is not None else None
-        summary = scan_summary(job, observed.pods) if needs_pods(job) else None
+        summary = scan_summary(job, observed.pods) if ended(job) else None
         new = scan_status(spec, status, job_name, state, summary, now, generation)
     new = stage_status(spec, new, now, generation)
     if new.stage == Stage.PRODUCTION and status.stage != Stage.PRODUCTION:
@@ -165,7 +161,7 @@ def _verdict_holds(status: ModelVersionStatus, job: Obj | None, pods: list[Obj])
     """Whether the scan Job still backs the status: a Validated version needs a passing scan."""
     if status.phase != VersionPhase.VALIDATED:
         return True
-    if job is None or not needs_pods(job):
+    if job is None or not ended(job):
         return False
     summary = scan_summary(job, pods)
     return summary is not None and bool(summary.get("ok")) and bool(summary.get("passed"))

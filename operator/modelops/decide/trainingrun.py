@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from modelops.api.common import describe, set_condition, status_of
 from modelops.api.trainingrun import TrainingPhase, TrainingRunSpec, TrainingRunStatus
 from modelops.decide import admission
-from modelops.decide.jobstatus import JobState, job_state, termination_summary
+from modelops.decide.jobstatus import JobState, ended, job_state, termination_summary
 from modelops.decide.plan import Builder, Plan, Write
 from modelops.decide.versions import next_version
 from modelops.render import batchjobs, names, registry
@@ -44,9 +44,11 @@ class Observed:
     versions: list[Obj] = field(default_factory=list)
 
 
-def needs_pods(job: Obj | None) -> bool:
-    """Whether the trainer's summary is needed: its Job has ended."""
-    return job is not None and job_state(job).outcome in ("Succeeded", "Failed")
+def settled(status: TrainingRunStatus) -> bool:
+    """A run that failed, or succeeded and registered its version, has nothing left to do."""
+    return status.phase == TrainingPhase.FAILED or (
+        status.phase == TrainingPhase.SUCCEEDED and status.model_version is not None
+    )
 
 
 def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[TrainingRunStatus]:
@@ -58,7 +60,7 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[Training
     about = Ref.of(body)
     status = status_of(TrainingRunStatus, body)
     generation = int(body["metadata"].get("generation", 1))
-    if is_terminal(status) and (status.phase == TrainingPhase.FAILED or status.model_version):
+    if settled(status):
         return out.done(status)
     try:
         spec = TrainingRunSpec.model_validate(body.get("spec") or {})
@@ -86,7 +88,7 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[Training
         out.write(Write.patch(Ref.of(job), {"spec": {"suspend": spec.suspend}}))
 
     state = job_state(job) if job is not None else None
-    summary = termination_summary(observed.pods) if needs_pods(job) else None
+    summary = termination_summary(observed.pods) if ended(job) else None
     artifact = batchjobs.artifact_uri(spec, owner, settings)
     new = training_status(status, job_name, state, summary, artifact, now, generation)
     if new.phase == TrainingPhase.SUCCEEDED and new.model_version is None and summary:
