@@ -47,23 +47,34 @@ class Schema:
 
 
 def resolve(table: pa.Table, dataset: Dataset, one_hot: bool) -> Schema:
-    """Check the spec's columns against the table and sort features into numeric and categorical."""
+    """Check the spec's columns against the table and sort features into numeric and categorical.
+
+    Messages name the columns the spec named, never the dataset's own: its header is
+    content of whatever the URI points at (the first line of ``/etc/passwd``).
+    """
     columns = table.column_names
-    listing = ", ".join(columns)
+    among = f"the dataset's {len(columns)} columns"
     if dataset.target not in columns:
-        raise InvalidSpec(f'target column "{dataset.target}" not found; columns are: {listing}')
+        raise InvalidSpec(
+            f'target column "{dataset.target}" not found among {among}; '
+            "check dataset.target against the data's header"
+        )
     features = list(dataset.features) or [c for c in columns if c != dataset.target]
     for name in features:
         if name not in columns:
-            raise InvalidSpec(f'feature column "{name}" not found; columns are: {listing}')
+            raise InvalidSpec(
+                f'feature column "{name}" not found among {among}; '
+                "check dataset.features against the data's header"
+            )
     if dataset.target in features:
         raise InvalidSpec(f'target column "{dataset.target}" is also listed in dataset.features')
     if not features:
-        raise InvalidSpec(f"no feature columns: the dataset has only {listing}")
+        raise InvalidSpec("no feature columns: the dataset has only its target column")
     for name in dataset.categorical:
         if name not in features:
             raise InvalidSpec(
-                f'categorical column "{name}" is not a feature; features are: {", ".join(features)}'
+                f'categorical column "{name}" is not a feature (dataset.features, or every '
+                "column but the target when that is empty)"
             )
     if dataset.categorical and not one_hot:
         raise InvalidSpec(
@@ -154,8 +165,7 @@ def target_values(table: pa.Table, schema: Schema, task: Task) -> np.ndarray:
         labels = categorical_values(column).astype(str)
     if np.unique(labels).size < 2:
         raise InvalidSpec(
-            f'target column "{schema.target}" has a single class ({labels[0]}); '
-            "a classifier needs at least two"
+            f'target column "{schema.target}" has a single class; a classifier needs at least two'
         )
     return labels
 

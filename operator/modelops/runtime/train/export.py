@@ -32,7 +32,7 @@ from sklearn.base import BaseEstimator
 
 from modelops.api.trainingrun import Task
 from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
-from modelops.runtime.train import estimators, opsets
+from modelops.runtime.train import errors, estimators, opsets
 from modelops.runtime.train.columns import Schema
 from modelops.runtime.train.errors import ExportMismatch
 
@@ -63,9 +63,8 @@ def convert(fitted: BaseEstimator, schema: Schema, task: Task) -> bytes:
             onnx_model = to_onnx(fitted, initial_types=types, options=options)
     except Exception as error:
         name = type(estimators.final_estimator(fitted)).__name__
-        detail = str(error).splitlines()[0][:120]
         raise ExportMismatch(
-            f"skl2onnx cannot export this {name} to ONNX ({type(error).__name__}: {detail}); "
+            f"skl2onnx cannot export this {name} to ONNX ({errors.describe(error)}); "
             "choose another estimator"
         ) from None
     data: bytes = onnx_model.SerializeToString()
