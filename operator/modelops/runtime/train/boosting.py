@@ -95,6 +95,11 @@ def is_boosting(name: EstimatorName) -> bool:
     return name in CLASSES
 
 
+def is_boosting_model(model: BaseEstimator) -> bool:
+    """Whether a fitted estimator comes from one of the boosting libraries."""
+    return type(model).__module__.split(".")[0] in {module for module, _ in CLASSES.values()}
+
+
 def estimator_class(name: EstimatorName) -> type[BaseEstimator]:
     """The library's class for ``name``, its converter registered; MissingExtra without it."""
     module_name, class_name = CLASSES[name]

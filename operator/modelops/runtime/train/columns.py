@@ -18,8 +18,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from modelops.api.trainingrun import Dataset, Task
-from modelops.runtime.contract import NUMERIC_INPUT
+from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
 from modelops.runtime.train.errors import InvalidDataset, InvalidSpec
+
+#: Names of the model's other inputs and outputs, which a categorical input may not take.
+_RESERVED = {
+    NUMERIC_INPUT: "numeric input",
+    LABEL: "output",
+    PROBABILITIES: "output",
+    VARIABLE: "output",
+}
 
 
 class Feature(TypedDict):
@@ -82,11 +90,6 @@ def resolve(table: pa.Table, dataset: Dataset, one_hot: bool) -> Schema:
             "preprocessing.oneHot: true"
         )
     categorical = set(dataset.categorical)
-    if NUMERIC_INPUT in categorical:
-        raise InvalidSpec(
-            f'categorical column "{NUMERIC_INPUT}" would clash with the model\'s numeric input '
-            "of that name; rename the column"
-        )
     for name in features:
         if name not in categorical and not _is_numeric(table.schema.field(name).type):
             if not one_hot:
@@ -95,17 +98,28 @@ def resolve(table: pa.Table, dataset: Dataset, one_hot: bool) -> Schema:
                     "set preprocessing.oneHot: true to one-hot encode it, "
                     "or leave it out of dataset.features"
                 )
-            if name == NUMERIC_INPUT:
-                raise InvalidSpec(
-                    f'categorical column "{NUMERIC_INPUT}" would clash with the model\'s '
-                    "numeric input of that name; rename the column"
-                )
             categorical.add(name)
+    for name in categorical:
+        _check_input_name(name)
     return Schema(
         target=dataset.target,
         numeric=tuple(n for n in features if n not in categorical),
         categorical=tuple(n for n in features if n in categorical),
     )
+
+
+def _check_input_name(name: str) -> None:
+    """A categorical column becomes a model input of its name: one the contract can carry."""
+    if not name:
+        raise InvalidSpec(
+            "a categorical column has an empty name, which cannot name a model input; "
+            "name the column in the data's header"
+        )
+    if name in _RESERVED:
+        raise InvalidSpec(
+            f'categorical column "{name}" would clash with the model\'s {_RESERVED[name]} '
+            "of that name; rename the column"
+        )
 
 
 def numeric_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
