@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[runtime,test,lint,demo,build]'
+	$(BIN)/pip install --quiet -e '.[runtime,boosting,test,lint,demo,build]'
 	touch $(STAMP)
 
 lint: install

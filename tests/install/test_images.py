@@ -112,4 +112,4 @@ def test_the_operator_image_installs_no_machine_learning_library() -> None:
     )
     runtime = " ".join(r for k, r in instructions(IMAGES / "runtime" / "Dockerfile") if k == "RUN")
     assert "pip install ." in operator and "[runtime]" not in operator
-    assert "'.[runtime]'" in runtime
+    assert "'.[runtime,boosting]'" in runtime

@@ -13,6 +13,7 @@ import pytest
 from modelops.runtime.train import command, termination
 
 Train = Callable[..., tuple[int, dict[str, Any]]]
+Command = Callable[..., tuple[int, dict[str, Any]]]
 
 
 @pytest.fixture
@@ -41,6 +42,20 @@ def train(summary_path: Path, output: Path) -> Train:
         args = parser.parse_args(
             ["--spec", json.dumps(spec), "--output", output.as_uri(), "--run", "run-1"]
         )
+        code = command.main(args)
+        return code, json.loads(summary_path.read_text())
+
+    return run
+
+
+@pytest.fixture
+def command_line(summary_path: Path, output: Path) -> Command:
+    """``command_line("--spec-env", "NAME")`` -> (exit code, termination summary)."""
+
+    def run(*argv: str) -> tuple[int, dict[str, Any]]:
+        parser = argparse.ArgumentParser()
+        command.add_arguments(parser)
+        args = parser.parse_args([*argv, "--output", output.as_uri(), "--run", "run-1"])
         code = command.main(args)
         return code, json.loads(summary_path.read_text())
 

@@ -64,11 +64,11 @@ def test_an_empty_directory_is_a_dataset_not_found_yet(train: Train, tmp_path: P
     [
         (
             {"dataset": {"target": "label"}},
-            'target column "label" not found; columns are: price, color, bought',
+            'target column "label" not found among the dataset\'s 3 columns',
         ),
         (
             {"dataset": {"target": "bought", "features": ["price", "size"]}},
-            'feature column "size" not found; columns are: price, color, bought',
+            'feature column "size" not found among the dataset\'s 3 columns',
         ),
         (
             {"dataset": {"target": "bought"}},
@@ -197,3 +197,35 @@ def test_the_command_line_exits_with_the_reason_code(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert json.loads(summary.read_text())["reason"] == "DatasetNotFound"
     assert "DatasetNotFound" in result.stderr
+
+
+def test_a_run_refuses_to_write_where_a_model_was_already_written(
+    train: Train, output: Path, tmp_path: Path
+) -> None:
+    assert train(dataset={"uri": "builtin://iris"})[0] == 0
+    first = {p.name: p.read_bytes() for p in output.iterdir()}
+
+    code, summary = train(dataset={"uri": (tmp_path / "not-read.csv").as_uri()})
+
+    assert (code, summary["reason"]) == (2, "ArtifactsExist")
+    assert output.as_uri() in summary["message"]
+    assert "create a TrainingRun with another name" in summary["message"]
+    assert {p.name: p.read_bytes() for p in output.iterdir()} == first
+
+
+def test_a_manifest_that_appears_during_the_run_is_not_overwritten(
+    train: Train, output: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    genuine = export.check_parity
+
+    def another_run_finishes_meanwhile(*args: Any) -> dict[str, Any]:
+        output.mkdir(parents=True)
+        (output / "manifest.json").write_text("{}")
+        return genuine(*args)
+
+    monkeypatch.setattr(export, "check_parity", another_run_finishes_meanwhile)
+
+    code, summary = train(dataset={"uri": "builtin://iris"})
+
+    assert (code, summary["reason"]) == (2, "ArtifactsExist")
+    assert sorted(p.name for p in output.iterdir()) == ["manifest.json"]

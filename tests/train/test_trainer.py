@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -180,9 +181,10 @@ def test_a_user_random_state_wins_over_the_dataset_seed(train: Train) -> None:
     assert summary["params"] == {"random_state": 11}
 
 
-def test_the_same_spec_trains_the_same_model(train: Train) -> None:
+def test_the_same_spec_trains_the_same_model(train: Train, output: Path) -> None:
     dataset = {"uri": "builtin://synthetic?rows=300&features=5&seed=4"}
     first = train(dataset=dataset)[1]
+    shutil.rmtree(output)  # artifact directories are written once
     second = train(dataset=dataset)[1]
 
     assert first["digest"] == second["digest"]
@@ -195,6 +197,7 @@ def test_large_data_builds_the_profile_on_a_thread_with_the_same_artifacts(
     dataset = {"uri": "builtin://synthetic?rows=2000&features=6&seed=2"}
     assert train(dataset=dataset)[0] == 0
     inline = {name: (output / name).read_bytes() for name in ARTIFACTS[:4]}
+    shutil.rmtree(output)  # artifact directories are written once
 
     # As if the data were large: the profile is built beside the fit, BLAS on one thread.
     monkeypatch.setattr(trainer, "SIDE_THREAD_ROWS", 1)

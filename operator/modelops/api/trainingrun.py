@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from modelops.api.common import ApiModel, Condition, ModelName, Resources, immutable
 from modelops.api.validation import ValidationPolicy
@@ -37,7 +37,10 @@ def key_metric(task: str, metrics: Mapping[str, float]) -> str | None:
 
 
 class EstimatorName(StrEnum):
-    """The scikit-learn estimators a TrainingRun may use; nothing outside this list is loaded."""
+    """The estimators a TrainingRun may use; nothing outside this list is loaded.
+
+    The XGBoost and LightGBM ones need the ``modelops[boosting]`` extra.
+    """
 
     RANDOM_FOREST_CLASSIFIER = "RandomForestClassifier"
     RANDOM_FOREST_REGRESSOR = "RandomForestRegressor"
@@ -53,6 +56,23 @@ class EstimatorName(StrEnum):
     LINEAR_REGRESSION = "LinearRegression"
     RIDGE = "Ridge"
     RIDGE_CLASSIFIER = "RidgeClassifier"
+    XGB_CLASSIFIER = "XGBClassifier"
+    XGB_REGRESSOR = "XGBRegressor"
+    LGBM_CLASSIFIER = "LGBMClassifier"
+    LGBM_REGRESSOR = "LGBMRegressor"
+
+
+#: Largest value of each size parameter, whichever estimator has it: beyond these a run is
+#: unbounded work (a billion trees), not a model anyone meant. Checked with the spec, before
+#: a Job or any data read; the estimator checks everything else.
+PARAM_BOUNDS: Mapping[str, int] = {
+    "n_estimators": 10_000,
+    "max_iter": 10_000,
+    "max_depth": 100,
+    "max_leaf_nodes": 1_000_000,
+    "num_leaves": 131_072,
+    "max_bin": 65_536,
+}
 
 
 def task_of(estimator: EstimatorName | str) -> Task:
@@ -125,6 +145,19 @@ class Estimator(ApiModel):
         json_schema_extra={"x-kubernetes-preserve-unknown-fields": True},
         description="Constructor parameters, checked against the estimator before training.",
     )
+
+    @field_validator("params")
+    @classmethod
+    def _bounded(cls, params: dict[str, Any]) -> dict[str, Any]:
+        for name, bound in PARAM_BOUNDS.items():
+            value = params.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value > bound:
+                shown = value if isinstance(value, int) else f"{value:g}"
+                raise ValueError(
+                    f"{name} is {shown}, above the largest allowed {bound}: "
+                    "lower it (a bigger model is unbounded work for the trainer)"
+                )
+        return params
 
 
 class Scaling(StrEnum):

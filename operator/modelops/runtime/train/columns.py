@@ -18,8 +18,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from modelops.api.trainingrun import Dataset, Task
-from modelops.runtime.contract import NUMERIC_INPUT
+from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
 from modelops.runtime.train.errors import InvalidDataset, InvalidSpec
+
+#: Names of the model's other inputs and outputs, which a categorical input may not take.
+_RESERVED = {
+    NUMERIC_INPUT: "numeric input",
+    LABEL: "output",
+    PROBABILITIES: "output",
+    VARIABLE: "output",
+}
 
 
 class Feature(TypedDict):
@@ -47,23 +55,34 @@ class Schema:
 
 
 def resolve(table: pa.Table, dataset: Dataset, one_hot: bool) -> Schema:
-    """Check the spec's columns against the table and sort features into numeric and categorical."""
+    """Check the spec's columns against the table and sort features into numeric and categorical.
+
+    Messages name the columns the spec named, never the dataset's own: its header is
+    content of whatever the URI points at (the first line of ``/etc/passwd``).
+    """
     columns = table.column_names
-    listing = ", ".join(columns)
+    among = f"the dataset's {len(columns)} columns"
     if dataset.target not in columns:
-        raise InvalidSpec(f'target column "{dataset.target}" not found; columns are: {listing}')
+        raise InvalidSpec(
+            f'target column "{dataset.target}" not found among {among}; '
+            "check dataset.target against the data's header"
+        )
     features = list(dataset.features) or [c for c in columns if c != dataset.target]
     for name in features:
         if name not in columns:
-            raise InvalidSpec(f'feature column "{name}" not found; columns are: {listing}')
+            raise InvalidSpec(
+                f'feature column "{name}" not found among {among}; '
+                "check dataset.features against the data's header"
+            )
     if dataset.target in features:
         raise InvalidSpec(f'target column "{dataset.target}" is also listed in dataset.features')
     if not features:
-        raise InvalidSpec(f"no feature columns: the dataset has only {listing}")
+        raise InvalidSpec("no feature columns: the dataset has only its target column")
     for name in dataset.categorical:
         if name not in features:
             raise InvalidSpec(
-                f'categorical column "{name}" is not a feature; features are: {", ".join(features)}'
+                f'categorical column "{name}" is not a feature (dataset.features, or every '
+                "column but the target when that is empty)"
             )
     if dataset.categorical and not one_hot:
         raise InvalidSpec(
@@ -71,11 +90,6 @@ def resolve(table: pa.Table, dataset: Dataset, one_hot: bool) -> Schema:
             "preprocessing.oneHot: true"
         )
     categorical = set(dataset.categorical)
-    if NUMERIC_INPUT in categorical:
-        raise InvalidSpec(
-            f'categorical column "{NUMERIC_INPUT}" would clash with the model\'s numeric input '
-            "of that name; rename the column"
-        )
     for name in features:
         if name not in categorical and not _is_numeric(table.schema.field(name).type):
             if not one_hot:
@@ -84,17 +98,28 @@ def resolve(table: pa.Table, dataset: Dataset, one_hot: bool) -> Schema:
                     "set preprocessing.oneHot: true to one-hot encode it, "
                     "or leave it out of dataset.features"
                 )
-            if name == NUMERIC_INPUT:
-                raise InvalidSpec(
-                    f'categorical column "{NUMERIC_INPUT}" would clash with the model\'s '
-                    "numeric input of that name; rename the column"
-                )
             categorical.add(name)
+    for name in categorical:
+        _check_input_name(name)
     return Schema(
         target=dataset.target,
         numeric=tuple(n for n in features if n not in categorical),
         categorical=tuple(n for n in features if n in categorical),
     )
+
+
+def _check_input_name(name: str) -> None:
+    """A categorical column becomes a model input of its name: one the contract can carry."""
+    if not name:
+        raise InvalidSpec(
+            "a categorical column has an empty name, which cannot name a model input; "
+            "name the column in the data's header"
+        )
+    if name in _RESERVED:
+        raise InvalidSpec(
+            f'categorical column "{name}" would clash with the model\'s {_RESERVED[name]} '
+            "of that name; rename the column"
+        )
 
 
 def numeric_values(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -154,8 +179,7 @@ def target_values(table: pa.Table, schema: Schema, task: Task) -> np.ndarray:
         labels = categorical_values(column).astype(str)
     if np.unique(labels).size < 2:
         raise InvalidSpec(
-            f'target column "{schema.target}" has a single class ({labels[0]}); '
-            "a classifier needs at least two"
+            f'target column "{schema.target}" has a single class; a classifier needs at least two'
         )
     return labels
 

@@ -8,6 +8,7 @@ next run and counts as the most recent rows for ``maxRows``.
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -17,12 +18,21 @@ from pyarrow import csv, parquet
 
 from modelops.api.trainingrun import Dataset, DatasetFormat
 from modelops.runtime import artifacts
-from modelops.runtime.train import builtin
+from modelops.runtime.train import builtin, errors
 from modelops.runtime.train.errors import DatasetNotFound, InvalidDataset
 
 _EXTENSIONS = {".csv": DatasetFormat.CSV, ".parquet": DatasetFormat.PARQUET}
 _EXTENSIONS[".pq"] = DatasetFormat.PARQUET
 _GLOB_CHARS = "*?["
+
+#: What an Arrow CSV error says about where and what went wrong, without the row it quotes.
+_CSV_FACTS = (
+    (re.compile(r"Expected (\d+) columns, got (\d+)"), "a row has {1} fields, the header {0}"),
+    (re.compile(r"conversion error to (\w+)"), "a value does not convert to {0}"),
+    (re.compile(r"Row #(\d+)"), "row {0}"),
+    (re.compile(r"column #(\d+)"), "column #{0}"),
+    (re.compile(r"^Empty CSV file"), "the file is empty"),
+)
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,25 @@ def _parse(uri: str, blob: bytes, declared: DatasetFormat) -> pa.Table:
         # pyarrow.dataset (~10 ms in the trainer's fresh process) to read the same bytes.
         return parquet.ParquetFile(pa.BufferReader(blob)).read()
     except (pa.ArrowException, OSError, ValueError) as error:
-        raise InvalidDataset(f"cannot read {uri} as {fmt.value}: {error}") from None
+        raise InvalidDataset(f"cannot read {uri} as {fmt.value}: {_problem(error, fmt)}") from None
+
+
+def _problem(error: Exception, fmt: DatasetFormat) -> str:
+    """What Arrow found wrong, as kind and position only.
+
+    Arrow's CSV errors quote the offending row unquoted after a colon, so only the facts
+    matched above are kept; other messages lose their quoted text (``errors.describe``).
+    """
+    if fmt != DatasetFormat.CSV:
+        return errors.describe(error)
+    text = str(error)
+    facts = [
+        template.format(*found.groups())
+        for pattern, template in _CSV_FACTS
+        if (found := pattern.search(text))
+    ]
+    kind = type(error).__name__
+    return f"{'; '.join(facts)} ({kind})" if facts else f"{kind}, not a CSV file Arrow can parse"
 
 
 def _concat(tables: list[pa.Table], files: tuple[str, ...]) -> pa.Table:
@@ -142,11 +170,20 @@ def _concat(tables: list[pa.Table], files: tuple[str, ...]) -> pa.Table:
     first = tables[0].column_names
     for table, uri in zip(tables, files, strict=True):
         if table.column_names != first:
+            pairs = zip(table.column_names, first, strict=False)
+            differs = next(
+                (i for i, (a, b) in enumerate(pairs) if a != b),
+                min(len(first), table.num_columns),
+            )
             raise InvalidDataset(
-                f"{uri} has columns {', '.join(table.column_names)} but {files[0]} has "
-                f"{', '.join(first)}; every file of a dataset needs the same columns"
+                f"{uri} has other columns than {files[0]} ({table.num_columns} and "
+                f"{len(first)}, the first difference at column #{differs}); every file of a "
+                "dataset needs the same columns"
             )
     try:
         return pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowException, ValueError) as error:
-        raise InvalidDataset(f"the dataset's files do not share column types: {error}") from None
+        raise InvalidDataset(
+            f"the dataset's files do not share column types ({type(error).__name__}); "
+            "every file needs the same type in each column"
+        ) from None

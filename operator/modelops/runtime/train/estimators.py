@@ -1,9 +1,11 @@
 """The allow-listed estimators, their parameters, and the preprocessing Pipeline around them.
 
-Each ``EstimatorName`` maps to its scikit-learn class through an explicit import,
-so no user string ever chooses what code is loaded. Parameters are checked before
-any data is read: names against ``get_params()``, values by scikit-learn's own
-parameter validation.
+Each ``EstimatorName`` maps to its scikit-learn class through an explicit import (the
+XGBoost and LightGBM ones through ``boosting``), so no user string ever chooses what
+code is loaded. Parameters are checked before any data is read: sizes against the API's
+``PARAM_BOUNDS`` when the spec is parsed, names against ``get_params()``, values by
+scikit-learn's own parameter validation (``boosting.check_params`` for the others).
+``n_jobs`` is kept within the run's CPU limit (``limits.jobs``).
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from modelops.api.trainingrun import EstimatorName, Scaling, TrainingRunSpec
+from modelops.runtime.train import boosting, limits
 from modelops.runtime.train.columns import Schema
 from modelops.runtime.train.errors import InvalidSpec
 
+#: The scikit-learn estimators; ``boosting.CLASSES`` has the others.
 ESTIMATORS: dict[EstimatorName, type[BaseEstimator]] = {
     EstimatorName.RANDOM_FOREST_CLASSIFIER: RandomForestClassifier,
     EstimatorName.RANDOM_FOREST_REGRESSOR: RandomForestRegressor,
@@ -63,34 +67,55 @@ TREE_MODELS = frozenset(
         EstimatorName.HIST_GRADIENT_BOOSTING_REGRESSOR,
         EstimatorName.DECISION_TREE_CLASSIFIER,
         EstimatorName.DECISION_TREE_REGRESSOR,
+        *boosting.CLASSES,
     }
 )
 
 #: Name of the estimator's step when preprocessing wraps it in a Pipeline.
 ESTIMATOR_STEP = "estimator"
 RANDOM_STATE = "random_state"
+N_JOBS = "n_jobs"
 
 
-def effective_params(spec: TrainingRunSpec) -> dict[str, Any]:
-    """The user's params, plus ``random_state`` from ``dataset.seed`` where the user set none."""
-    cls = ESTIMATORS[EstimatorName(spec.estimator.name)]
-    valid = cls().get_params(deep=False)
+def estimator_class(name: EstimatorName) -> type[BaseEstimator]:
+    """The class behind an allow-listed name; MissingExtra for a boosting one without its extra."""
+    if boosting.is_boosting(name):
+        return boosting.estimator_class(name)
+    return ESTIMATORS[name]
+
+
+def effective_params(spec: TrainingRunSpec, cpus: int = limits.DEFAULT_CPUS) -> dict[str, Any]:
+    """The user's params, plus ``random_state`` from ``dataset.seed`` where the user set none,
+    and ``n_jobs`` within ``cpus`` cores."""
+    name = EstimatorName(spec.estimator.name)
+    valid = estimator_class(name)().get_params(deep=False)
     params = dict(spec.estimator.params)
-    for name in params:
-        if name not in valid:
+    for param in params:
+        if param not in valid:
             raise InvalidSpec(
-                f"estimator.params: {spec.estimator.name} has no parameter {name!r}; "
+                f"estimator.params: {spec.estimator.name} has no parameter {param!r}; "
                 f"valid parameters are: {', '.join(sorted(valid))}"
             )
+    if boosting.is_boosting(name):
+        boosting.check_params(name, params)
+        params = boosting.defaults(name, cpus) | params
     if RANDOM_STATE in valid and RANDOM_STATE not in params:
         params[RANDOM_STATE] = spec.dataset.seed
+    if params.get(N_JOBS) is not None:
+        try:
+            params[N_JOBS] = limits.jobs(params[N_JOBS], cpus)
+        except ValueError as error:
+            raise InvalidSpec(f"estimator.params: {error}") from None
     return params
 
 
-def estimator(spec: TrainingRunSpec) -> BaseEstimator:
+def estimator(spec: TrainingRunSpec, cpus: int = limits.DEFAULT_CPUS) -> BaseEstimator:
     """The unfitted estimator with checked params; a bad name or value is an InvalidSpec."""
-    params = effective_params(spec)
-    instance = ESTIMATORS[EstimatorName(spec.estimator.name)](**params)
+    params = effective_params(spec, cpus)
+    name = EstimatorName(spec.estimator.name)
+    instance = estimator_class(name)(**params)
+    if boosting.is_boosting(name):  # its values were checked by boosting.check_params
+        return instance
     try:
         # scikit-learn checks parameter values only when fitting; ask for the check now,
         # before any data is read.
@@ -100,13 +125,13 @@ def estimator(spec: TrainingRunSpec) -> BaseEstimator:
     return instance
 
 
-def model(spec: TrainingRunSpec, schema: Schema) -> BaseEstimator:
+def model(spec: TrainingRunSpec, schema: Schema, cpus: int = limits.DEFAULT_CPUS) -> BaseEstimator:
     """The estimator, wrapped in a Pipeline when the spec asks for preprocessing.
 
     The model is fitted on a matrix whose columns are the numeric features then the
     categorical ones (``Schema.names``), which is how the ONNX inputs line up too.
     """
-    final = estimator(spec)
+    final = estimator(spec, cpus)
     scaler = None if scaling_skipped(spec) else _scaler(Scaling(spec.preprocessing.scaling))
     if schema.categorical:
         n_numeric = len(schema.numeric)

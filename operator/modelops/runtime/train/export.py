@@ -5,7 +5,10 @@ The input contract, shared with the inference server and the scanner:
 * every numeric feature in one input named ``input``: float32, shape ``[None, n]``,
   columns in the manifest's feature order (left out when there is no numeric feature);
 * each categorical feature (only with ``preprocessing.oneHot``) as an input of its
-  own, named by its column: string, shape ``[None, 1]``.
+  own, named by its column: string, shape ``[None, 1]``. Any column name works, markup,
+  quotes and newlines included: skl2onnx would rewrite such a name into an identifier
+  (``<b>x</b>`` into ``_b_x__b_``), so it converts under aliases and the graph's inputs
+  are renamed to the exact column names afterwards (``_name_inputs``).
 
 Outputs: classifiers ``label`` and ``probabilities`` (a tensor, no ZipMap);
 regressors ``variable``.
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import onnx
 import onnxruntime
 from skl2onnx import to_onnx
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
@@ -33,9 +37,12 @@ from sklearn.base import BaseEstimator
 from modelops.api.trainingrun import Task
 from modelops.runtime import onnxguard
 from modelops.runtime.contract import LABEL, NUMERIC_INPUT, PROBABILITIES, VARIABLE
-from modelops.runtime.train import estimators, opsets
+from modelops.runtime.train import boosting, errors, estimators, opsets
 from modelops.runtime.train.columns import Schema
 from modelops.runtime.train.errors import ExportMismatch
+
+#: Stem of the names categorical inputs carry through skl2onnx (see ``_name_inputs``).
+_ALIAS = "modelops_categorical_"
 
 PROBABILITY_TOLERANCE = 1e-4
 REGRESSION_RTOL = 1e-4
@@ -55,22 +62,60 @@ def convert(fitted: BaseEstimator, schema: Schema, task: Task) -> bytes:
     types: list[tuple[str, Any]] = []
     if schema.numeric:
         types.append((NUMERIC_INPUT, FloatTensorType([None, len(schema.numeric)])))
-    types += [(name, StringTensorType([None, 1])) for name in schema.categorical]
+    aliases = {f"{_ALIAS}{i}": name for i, name in enumerate(schema.categorical)}
+    types += [(alias, StringTensorType([None, 1])) for alias in aliases]
+    final = estimators.final_estimator(fitted)
     options: dict[int, dict[str, Any]] = {}
     if task == Task.CLASSIFICATION:
-        options[id(estimators.final_estimator(fitted))] = {"zipmap": False}
+        options[id(final)] = {"zipmap": False}
+    target_opset = boosting.target_opset() if boosting.is_boosting_model(final) else None
     try:
         with opsets.lazy_versions():
-            onnx_model = to_onnx(fitted, initial_types=types, options=options)
+            onnx_model = to_onnx(
+                fitted, initial_types=types, options=options, target_opset=target_opset
+            )
     except Exception as error:
         name = type(estimators.final_estimator(fitted)).__name__
-        detail = str(error).splitlines()[0][:120]
         raise ExportMismatch(
-            f"skl2onnx cannot export this {name} to ONNX ({type(error).__name__}: {detail}); "
+            f"skl2onnx cannot export this {name} to ONNX ({errors.describe(error)}); "
             "choose another estimator"
         ) from None
+    _name_inputs(onnx_model.graph, aliases)
     data: bytes = onnx_model.SerializeToString()
     return data
+
+
+def _name_inputs(graph: onnx.GraphProto, aliases: Mapping[str, str]) -> None:
+    """Rename the graph inputs ``aliases`` names to their columns' names.
+
+    A value inside the graph that already bears a column's name gives it up first.
+    ``columns.resolve`` keeps the inputs' names apart from the outputs' ones.
+    """
+    values = {v for node in graph.node for v in [*node.input, *node.output]}
+    values |= {i.name for i in graph.initializer} | {v.name for v in graph.value_info}
+    taken = values | {i.name for i in graph.input}
+    for alias, name in aliases.items():
+        if name in values:
+            fresh = _unused(f"{_ALIAS}value", taken)
+            taken.add(fresh)
+            _rename(graph, name, fresh)
+        _rename(graph, alias, name)
+
+
+def _rename(graph: onnx.GraphProto, old: str, new: str) -> None:
+    for node in graph.node:
+        node.input[:] = [new if v == old else v for v in node.input]
+        node.output[:] = [new if v == old else v for v in node.output]
+    for value in [*graph.input, *graph.value_info, *graph.initializer]:
+        if value.name == old:
+            value.name = new
+
+
+def _unused(stem: str, taken: set[str]) -> str:
+    n = 0
+    while f"{stem}{n}" in taken:
+        n += 1
+    return f"{stem}{n}"
 
 
 def feeds(numeric: np.ndarray, categorical: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -2,8 +2,12 @@
 
 Everything that can fail is checked before anything is written, so a failed run
 leaves no model behind; ``manifest.json`` is written last and lists the digest of
-every other artifact. Each step reports one JSON line of progress (step name,
-seconds, details) through the ``progress`` callable, stdout by default.
+every other artifact. An artifact directory is written once: where a manifest already
+is, the run fails with ``ArtifactsExist`` before reading any data (and again, should one
+appear meanwhile, before writing), so no run replaces a registered model's files.
+The estimator, BLAS and OpenMP threads stay within the run's CPU limit (``cpus``).
+Each step reports one JSON line of progress (step name, seconds, details) through the
+``progress`` callable, stdout by default.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import fsspec
 import numpy as np
 import onnxruntime
 import pyarrow as pa
@@ -28,19 +33,22 @@ from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
 import modelops
-from modelops.api.trainingrun import Task, TrainingRunSpec, key_metric, task_of
+from modelops.api.trainingrun import EstimatorName, Task, TrainingRunSpec, key_metric, task_of
 from modelops.drift import profile
 from modelops.runtime import artifacts
 from modelops.runtime.train import (
+    boosting,
     columns,
     datasets,
+    errors,
     estimators,
     export,
     hashing,
+    limits,
     metrics,
     split,
 )
-from modelops.runtime.train.errors import InvalidDataset, TrainError
+from modelops.runtime.train.errors import ArtifactsExist, InvalidDataset, TrainError
 
 Progress = Callable[[Mapping[str, Any]], None]
 
@@ -91,13 +99,35 @@ class Result:
 
 
 def train(
-    spec: TrainingRunSpec, output: str, run: str, progress: Progress = print_progress
+    spec: TrainingRunSpec,
+    output: str,
+    run: str,
+    progress: Progress = print_progress,
+    cpus: int = limits.DEFAULT_CPUS,
 ) -> Result:
-    """Train the model ``spec`` describes and write its artifacts under ``output``."""
-    steps = _Steps(progress)
+    """Train the model ``spec`` describes and write its artifacts under ``output``.
+
+    ``cpus`` is the run's CPU limit in whole cores (``limits.cpu_limit``).
+    """
     task = Task(task_of(spec.estimator.name))
-    params = estimators.effective_params(spec)
-    estimators.estimator(spec)
+    params = estimators.effective_params(spec, cpus)
+    estimators.estimator(spec, cpus)
+    _refuse_written(output)
+    # BLAS and OpenMP start a thread per core of the node unless told otherwise.
+    with threadpool_limits(limits=cpus):
+        return _train(spec, output, run, progress, cpus, task, params)
+
+
+def _train(
+    spec: TrainingRunSpec,
+    output: str,
+    run: str,
+    progress: Progress,
+    cpus: int,
+    task: Task,
+    params: dict[str, Any],
+) -> Result:
+    steps = _Steps(progress)
 
     with steps.step("load") as details:
         loaded = datasets.load(spec.dataset)
@@ -118,7 +148,9 @@ def train(
         _side_artifacts, spec, table, schema, numeric, categorical, train_rows, holdout_rows
     )
     with _alongside(side_work, table.num_rows) as side:
-        model = estimators.model(spec, schema)
+        model = estimators.model(spec, schema, cpus)
+        if task == Task.CLASSIFICATION:
+            boosting.check_labels(EstimatorName(spec.estimator.name), target)
         with steps.step("fit") as details:
             fitted_categorical = {n: v[train_rows] for n, v in categorical.items()}
             _fit(model, _model_input(numeric[train_rows], fitted_categorical), target[train_rows])
@@ -149,6 +181,7 @@ def train(
             details.update(reference=reference.rows, window=reference.window)
 
     with steps.step("write") as details:
+        _refuse_written(output)
         written = {
             artifacts.REFERENCE: artifacts.write_json(
                 artifacts.join(output, artifacts.REFERENCE), reference.to_dict()
@@ -194,6 +227,17 @@ def train(
         estimator=spec.estimator.name,
         params=params,
     )
+
+
+def _refuse_written(output: str) -> None:
+    """ArtifactsExist where ``output`` already holds a finished run's manifest."""
+    fs, path = fsspec.core.url_to_fs(output)
+    if fs.exists(artifacts.join(path, artifacts.MANIFEST)):
+        raise ArtifactsExist(
+            f"{output} already holds a trained model ({artifacts.MANIFEST}); artifact "
+            "directories are written once, so a registered model never changes under its "
+            "digest: create a TrainingRun with another name, or point artifacts.uri elsewhere"
+        )
 
 
 def _manifest(
@@ -335,7 +379,7 @@ def _fit(model: BaseEstimator, x: Any, y: np.ndarray) -> None:
     try:
         model.fit(x, y)
     except (ValueError, TypeError) as error:
-        raise TrainError(f"fitting failed: {error}") from None
+        raise TrainError(f"fitting failed: {errors.describe(error)}") from None
 
 
 def _expected(model: BaseEstimator, x: Any) -> export.Expected:
