@@ -57,7 +57,9 @@ def test_the_trainer_gets_the_spec_and_writes_under_root_namespace_model_run_uid
     assert container["command"] == ["modelops", "train"]
     output = args[args.index("--output") + 1]
     assert output == "s3://models/ml/breast-cancer/breast-cancer-rf-uid1"
-    assert TrainingRunSpec.model_validate(json.loads(args[args.index("--spec") + 1])) == spec
+    assert args[args.index("--spec-env") + 1] == jobs.SPEC_VARIABLE
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert TrainingRunSpec.model_validate(json.loads(env[jobs.SPEC_VARIABLE])) == spec
 
 
 def test_the_same_run_in_two_namespaces_writes_to_two_places() -> None:
@@ -74,9 +76,10 @@ def test_no_user_text_in_args_can_expand_a_variable() -> None:
     spec = _sample_spec()
     data = spec.dataset.model_copy(update={"target": "$(AWS_SECRET_ACCESS_KEY)"})
     hostile = spec.model_copy(update={"dataset": data})
-    args = _container(jobs.training_job(OWNER, hostile, SETTINGS))["args"]
-    assert not any("$(" in arg.replace("$$", "") for arg in args)
-    assert any("$$(AWS_SECRET_ACCESS_KEY)" in arg for arg in args)
+    container = _container(jobs.training_job(OWNER, hostile, SETTINGS))
+    texts = [*container["args"], *(e.get("value") or "" for e in container["env"])]
+    assert not any("$(" in text.replace("$$", "") for text in texts)
+    assert any("$$(AWS_SECRET_ACCESS_KEY)" in text for text in texts)
 
 
 def test_job_limits_come_from_the_spec() -> None:
@@ -102,7 +105,8 @@ def test_credentials_reach_the_pod_only_by_secret_reference() -> None:
     )
     container = _container(jobs.training_job(OWNER, spec, SETTINGS))
     assert container["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
-    assert [e["name"] for e in container["env"]] == ["PYTHONUNBUFFERED", "MODELOPS_CPU_LIMIT"]
+    names_ = [e["name"] for e in container["env"]]
+    assert names_ == ["PYTHONUNBUFFERED", jobs.SPEC_VARIABLE, "MODELOPS_CPU_LIMIT"]
     assert not any("secretKeyRef" in (e.get("valueFrom") or {}) for e in container["env"])
 
 

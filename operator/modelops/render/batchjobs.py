@@ -24,6 +24,14 @@ class Champion:
     digest: str
 
 
+#: The trainer reads its TrainingRunSpec (JSON) from this variable.
+SPEC_VARIABLE = "MODELOPS_TRAINING_SPEC"
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def artifact_uri(spec: TrainingRunSpec, owner: Owner, settings: Settings) -> str:
     """Where a run writes its artifacts: ``<root>/<namespace>/<model>/<run>-<uid>``.
 
@@ -120,11 +128,14 @@ def training_job(owner: Owner, spec: TrainingRunSpec, settings: Settings) -> dic
             owner.name,
             "--output",
             output,
-            "--spec",
-            json.dumps(spec.to_api(), sort_keys=True, separators=(",", ":")),
+            "--spec-env",
+            SPEC_VARIABLE,
         ],
         "env": [
             {"name": "PYTHONUNBUFFERED", "value": "1"},
+            # The spec travels in the environment, out of argv; doubled, a `$` in it cannot
+            # name another variable (Kubernetes expands `$(NAME)` in env values too).
+            {"name": SPEC_VARIABLE, "value": pods.literal([_compact(spec.to_api())])[0]},
             # The trainer caps n_jobs to the cores it may use (rounded up to whole cores).
             {
                 "name": "MODELOPS_CPU_LIMIT",
@@ -182,7 +193,7 @@ def scan_job(
         "--target",
         spec.target,
         "--policy",
-        json.dumps(spec.validation.to_api(), sort_keys=True, separators=(",", ":")),
+        _compact(spec.validation.to_api()),
     ]
     if spec.holdout_uri:
         args += ["--holdout-uri", spec.holdout_uri]

@@ -13,7 +13,6 @@ the common ones are checked here (``check_params``), and the rest by name only.
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
@@ -103,7 +102,7 @@ def is_boosting_model(model: BaseEstimator) -> bool:
 def estimator_class(name: EstimatorName) -> type[BaseEstimator]:
     """The library's class for ``name``, its converter registered; MissingExtra without it."""
     module_name, class_name = CLASSES[name]
-    cls: type[BaseEstimator] = getattr(_library(name, module_name), class_name)
+    cls: type[BaseEstimator] = _class(_library(name, module_name), class_name)
     _register_converters(module_name)
     return cls
 
@@ -146,9 +145,33 @@ def target_opset() -> dict[str, int]:
     return {"": get_latest_tested_opset_version(), "ai.onnx.ml": ML_OPSET}
 
 
+def _class(library: ModuleType, class_name: str) -> Any:
+    """One of the four estimator classes, each named in full (no attribute read by name)."""
+    classes = {
+        "XGBClassifier": lambda: library.XGBClassifier,
+        "XGBRegressor": lambda: library.XGBRegressor,
+        "LGBMClassifier": lambda: library.LGBMClassifier,
+        "LGBMRegressor": lambda: library.LGBMRegressor,
+    }
+    return classes[class_name]()
+
+
+def _import(module_name: str) -> ModuleType:
+    """One of the two libraries, by a fixed import (no module name computed from input)."""
+    if module_name == "xgboost":
+        import xgboost
+
+        return xgboost
+    if module_name == "lightgbm":
+        import lightgbm
+
+        return lightgbm
+    raise ImportError(f"not a boosting library: {module_name}")
+
+
 def _library(name: EstimatorName, module_name: str) -> ModuleType:
     try:
-        return importlib.import_module(module_name)
+        return _import(module_name)
     except ImportError:
         raise MissingExtra(
             f"{name} needs {module_name}, part of the '{EXTRA}' extra this trainer lacks: "
@@ -184,7 +207,7 @@ def _register_converters(module_name: str) -> None:
             f"exporting {module_name} models needs onnxmltools, part of the '{EXTRA}' extra "
             f"this trainer lacks: install modelops[{EXTRA}] (pip install 'modelops[{EXTRA}]')"
         ) from None
-    library = importlib.import_module(module_name)
+    library = _import(module_name)
     classifier_options: dict[str, Any] = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
     # onnxmltools' LightGBM converter asks for its "split" option (None: one tree ensemble).
     regressor_options: dict[str, Any] | None = {"split": None} if prefix == "LightGbm" else None
@@ -193,7 +216,7 @@ def _register_converters(module_name: str) -> None:
             continue
         classifier = name.endswith("Classifier")
         update_registered_converter(
-            getattr(library, class_name),
+            _class(library, class_name),
             f"{prefix}{class_name}",
             calculate_linear_classifier_output_shapes
             if classifier
