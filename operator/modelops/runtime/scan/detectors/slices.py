@@ -16,9 +16,11 @@ and a small slice's noise is never called bias.
   expensive items has larger errors in dollars without being served worse. The
   slice's mean absolute error is taken at the lower end of its interval (normal,
   from the spread of its errors); the gap is the smaller of its excess over the
-  global MAE and its excess once both are divided by their target's standard
-  deviation (the slice's, the whole holdout's). Worse in dollars but not for its
-  scale, or worse for its scale but not in dollars, is no finding.
+  global MAE and its excess once both are divided by their target's scale (the
+  slice's, the whole holdout's): the mean for a positive target (prices, counts,
+  whose errors grow with their level), the standard deviation otherwise. Worse in
+  dollars but not for its scale, or worse for its scale but not in dollars, is no
+  finding.
 
 A slice over the threshold at that bound is a major finding.
 """
@@ -130,7 +132,9 @@ def _regression(subject: Subject, z: float) -> Scorer:
     y = np.asarray(subject.y, dtype=np.float64)
     errors = np.abs(np.asarray(subject.outcome, dtype=np.float64) - y)
     overall = float(errors.mean())
-    scale = float(y.std())
+    # Positive targets (prices, counts) err in proportion to their level; others by spread.
+    measure = np.mean if bool(np.all(y > 0)) else np.std
+    scale = float(measure(y))
 
     def score(feature: str, label: str, mask: NDArray[np.bool_]) -> SliceScore | None:
         if overall == 0.0 or scale == 0.0:
@@ -139,7 +143,7 @@ def _regression(subject: Subject, z: float) -> Scorer:
         mine = errors[mask]
         value = float(mine.mean())
         lower = max(0.0, value - z * float(mine.std(ddof=1)) / np.sqrt(rows))
-        own_scale = float(y[mask].std())
+        own_scale = float(measure(y[mask]))
         return SliceScore(
             feature,
             label,
