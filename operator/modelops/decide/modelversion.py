@@ -105,7 +105,7 @@ def _rejection(findings: list[Finding], total: int) -> str:
     parts: list[str] = []
     for finding in findings:
         fix = f" (passes with {finding.setting}: {finding.passes_at})" if finding.setting else ""
-        room = max(budget - len(fix), 20)
+        room = max(budget - len(fix) - len(finding.detector) - 2, 20)
         text = finding.message or f"{finding.detector} {finding.metric or ''}".strip()
         if len(text) > room:
             text = textwrap.shorten(text, width=room, placeholder=" ...")
