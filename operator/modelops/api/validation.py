@@ -108,7 +108,9 @@ SETTING_FIELDS: dict[str, str] = {
 
 
 def _preset_text(name: str) -> str:
-    values = ", ".join(f"{preset} {getattr(PRESETS[preset], name):g}" for preset in Preset)
+    values = ", ".join(
+        f"{preset} {dataclasses.asdict(PRESETS[preset])[name]:g}" for preset in Preset
+    )
     return f"Default: from the preset ({values})."
 
 
