@@ -40,13 +40,12 @@ ROWS = 10_000
 FEATURES = 20
 TREES = 100
 GISKARD_VENV = Path.home() / ".cache" / "modelops-bench" / "giskard-venv"
-#: onnxruntime and pyarrow let benchmarks/scan_quality.py hand Giskard the very ONNX models.
+#: onnxruntime lets benchmarks/scan_quality.py hand Giskard the very ONNX models.
 GISKARD_REQUIREMENTS = [
     "giskard>=2,<3",
     "pandas<3",
     "scikit-learn",
     "onnxruntime",
-    "pyarrow",
     "numpy<2",
 ]
 
@@ -141,7 +140,7 @@ def giskard_python() -> Path | str:
     """The Python of Giskard's venv, created on first use; or why it cannot be had."""
     python = GISKARD_VENV / "bin" / "python"
     if python.exists():
-        check = [str(python), "-c", "import giskard, onnxruntime, pyarrow"]
+        check = [str(python), "-c", "import giskard, onnxruntime"]
         if subprocess.run(check, capture_output=True).returncode == 0:
             return python
     print(

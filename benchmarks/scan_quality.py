@@ -416,7 +416,7 @@ for job in jobs:
             if classifier:
                 return session.run(["probabilities"], feeds)[0]
             return session.run(None, feeds)[0].reshape(-1)
-        frame = pd.read_parquet(job["holdout"])
+        frame = pd.read_csv(job["holdout"], dtype={name: str for name in strings})
         frame = frame[[*numeric, *strings, "target"]]
         dataset = giskard.Dataset(frame, target="target", cat_columns=strings)
         model = giskard.Model(
@@ -442,15 +442,19 @@ def scan_giskard(cases: list[Case], root: Path) -> str | None:
     python = giskard_bench.giskard_python()
     if isinstance(python, str):
         return python
-    jobs = [
-        {
-            "id": str(i),
-            "folder": str(case.folder / "model"),
-            "holdout": str(case.holdout),
-            "task": str(case.task),
-        }
-        for i, case in enumerate(cases)
-    ]
+    # CSV, not Parquet: Giskard's numpy 1 has no pyarrow that imports.
+    jobs = []
+    for i, case in enumerate(cases):
+        csv = root / f"holdout-{i}.csv"
+        pyarrow.csv.write_csv(pq.read_table(case.holdout), csv)
+        jobs.append(
+            {
+                "id": str(i),
+                "folder": str(case.folder / "model"),
+                "holdout": str(csv),
+                "task": str(case.task),
+            }
+        )
     (root / "jobs.json").write_text(json.dumps(jobs))
     script = root / "giskard_quality.py"
     script.write_text(GISKARD_SCRIPT)
