@@ -40,7 +40,14 @@ ROWS = 10_000
 FEATURES = 20
 TREES = 100
 GISKARD_VENV = Path.home() / ".cache" / "modelops-bench" / "giskard-venv"
-GISKARD_REQUIREMENTS = ["giskard>=2,<3", "pandas<3", "scikit-learn"]
+#: onnxruntime lets benchmarks/scan_quality.py hand Giskard the very ONNX models.
+GISKARD_REQUIREMENTS = [
+    "giskard>=2,<3",
+    "pandas<3",
+    "scikit-learn",
+    "onnxruntime",
+    "numpy<2",
+]
 
 #: Run inside Giskard's venv: retrain the same forest, scan, dump time and issues as JSON.
 GISKARD_SCRIPT = """
@@ -129,21 +136,32 @@ def run_ours(folder: Path, digest: str) -> dict[str, Any]:
     return {"seconds": seconds, "issues": issues, "exit": code, "timings": document["timings"]}
 
 
-def run_giskard(folder: Path) -> dict[str, Any]:
+def giskard_python() -> Path | str:
+    """The Python of Giskard's venv, created on first use; or why it cannot be had."""
     python = GISKARD_VENV / "bin" / "python"
+    if python.exists():
+        check = [str(python), "-c", "import giskard, onnxruntime"]
+        if subprocess.run(check, capture_output=True).returncode == 0:
+            return python
+    print(
+        f"installing {' '.join(GISKARD_REQUIREMENTS)} into {GISKARD_VENV} (once) ...",
+        file=sys.stderr,
+    )
+    GISKARD_VENV.parent.mkdir(parents=True, exist_ok=True)
+    commands = [[str(python), "-m", "pip", "install", "-q", *GISKARD_REQUIREMENTS]]
     if not python.exists():
-        print(
-            f"installing {' '.join(GISKARD_REQUIREMENTS)} into {GISKARD_VENV} (once) ...",
-            file=sys.stderr,
-        )
-        GISKARD_VENV.parent.mkdir(parents=True, exist_ok=True)
-        for command in (
-            [sys.executable, "-m", "venv", str(GISKARD_VENV)],
-            [str(python), "-m", "pip", "install", "-q", *GISKARD_REQUIREMENTS],
-        ):
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode != 0:
-                return {"error": "install failed: " + _first_line(done.stderr or done.stdout)}
+        commands.insert(0, [sys.executable, "-m", "venv", str(GISKARD_VENV)])
+    for command in commands:
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            return "install failed: " + _first_line(done.stderr or done.stdout)
+    return python
+
+
+def run_giskard(folder: Path) -> dict[str, Any]:
+    python = giskard_python()
+    if isinstance(python, str):
+        return {"error": python}
     script = folder / "giskard_scan.py"
     script.write_text(GISKARD_SCRIPT)
     environment = {**os.environ, "GSK_DISABLE_ANALYTICS": "True", "PYTHONWARNINGS": "ignore"}

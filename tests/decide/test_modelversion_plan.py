@@ -158,6 +158,6 @@ def test_the_scan_writes_its_report_beside_the_version_never_into_what_it_reads(
     (write,) = _plan(version).writes
     assert write.body is not None
     args = write.body["spec"]["template"]["spec"]["containers"][0]["args"]
-    output = args[args.index("--output") + 1]
+    output = args[args.index("--report-uri") + 1]
     assert output.startswith("file:///artifacts/ml/scans/alpha-v1-")
     assert not output.startswith(version["spec"]["artifactUri"])

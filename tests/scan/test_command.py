@@ -20,7 +20,7 @@ def termination(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def test_a_completed_scan_writes_findings_report_and_summary(
+def test_a_completed_scan_writes_findings_and_report_to_the_report_uri_not_the_artifacts(
     tmp_path: Path, good_model: Artifacts, termination: Path
 ) -> None:
     output = tmp_path / "out"
@@ -31,7 +31,8 @@ def test_a_completed_scan_writes_findings_report_and_summary(
             f"--digest={good_model.digest}",
             "--task=classification",
             '--policy={"minMetrics": {"accuracy": 0.99}, "sliceBias": {"threshold": 0.05}}',
-            f"--output={output.as_uri()}",
+            f"--report-uri={output.as_uri()}",
+            "--model-version=cancer-v3",
         ]
     )
 
@@ -40,7 +41,10 @@ def test_a_completed_scan_writes_findings_report_and_summary(
     assert len(termination.read_bytes()) <= 4096
     assert summary["ok"] is True
     assert summary["passed"] is False
-    assert summary["blocking"][0]["metric"] == "accuracy"
+    [floor] = [f for f in summary["findings"] if f["blocking"]]
+    assert floor["metric"] == "accuracy"
+    assert floor["setting"] == "validation.minMetrics.accuracy"
+    assert float(floor["passesAt"]) <= floor["value"] < 0.99
     assert summary["beatsChampion"] is None
     assert summary["findingsUri"] == artifacts.join(output.as_uri(), artifacts.FINDINGS)
     findings = json.loads((output / artifacts.FINDINGS).read_text())
@@ -53,6 +57,9 @@ def test_a_completed_scan_writes_findings_report_and_summary(
     assert "worst_radius" in html, "the slice table lists slices by feature"
     assert "<svg" in html and "</svg>" in html
     assert "<script" not in html
+    assert "cancer-v3" in html, "the report names the version"
+    assert not (good_model.path / artifacts.FINDINGS).exists(), "the artifacts stay as they were"
+    assert not (good_model.path / artifacts.REPORT).exists()
 
 
 def test_a_tampered_model_fails_with_digest_mismatch_and_exit_code_2(

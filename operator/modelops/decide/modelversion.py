@@ -10,6 +10,7 @@ those of the same model.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from modelops.structs import Obj, Owner, Ref, owned_by
 from modelops.uris import join
 
 TERMINAL = (VersionPhase.VALIDATED, VersionPhase.REJECTED)
+#: Blocking findings kept in the status (the scanner's 4 KiB summary holds about this many).
 MAX_FINDINGS = 20
 KIND = "ModelVersion"
 #: The scan's arguments that name the champion; they change as Production changes.
@@ -257,6 +259,10 @@ def status_patch(status: ModelVersionStatus) -> Obj:
     return patch
 
 
+#: Length of the Rejected condition's message, which names every blocking finding that fits.
+MAX_MESSAGE = 1024
+
+
 def scan_status(
     spec: ModelVersionSpec,
     status: ModelVersionStatus,
@@ -301,7 +307,11 @@ def _scanned(
     generation: int,
 ) -> ModelVersionStatus:
     passed = bool(summary.get("passed"))
-    findings = [_finding(f) for f in (summary.get("blocking") or [])[:MAX_FINDINGS]]
+    if "findings" in summary:
+        raw = [f for f in summary.get("findings") or [] if f.get("blocking")]
+    else:  # a scanner from before findings carried their setting
+        raw = list(summary.get("blocking") or [])
+    findings = [_finding(f) for f in raw[:MAX_FINDINGS]]
     metrics = {k: float(v) for k, v in (summary.get("metrics") or {}).items()}
     scan = status.scan.model_copy(
         update={
@@ -322,8 +332,31 @@ def _scanned(
         return _phase(
             status, VersionPhase.VALIDATED, "ScanPassed", "no blocking finding", now, generation
         )
-    detail = "; ".join(f.message for f in findings[:3]) or "blocking findings"
+    total = len(raw) + int(summary.get("omitted") or 0)
+    detail = _rejection(findings, total) if findings else "blocking findings"
     return _phase(status, VersionPhase.REJECTED, "BlockingFindings", detail, now, generation)
+
+
+def _rejection(findings: list[Finding], total: int) -> str:
+    """Every blocking finding that fits, each message cut at a word, its setting never cut."""
+    head = f"{total} blocking finding{'s' if total != 1 else ''}: "
+    budget = max(60, (MAX_MESSAGE - len(head)) // len(findings) - 2)
+    parts: list[str] = []
+    for finding in findings:
+        fix = f" (passes with {finding.setting}: {finding.passes_at})" if finding.setting else ""
+        room = max(budget - len(fix) - len(finding.detector) - 2, 20)
+        text = finding.message or f"{finding.detector} {finding.metric or ''}".strip()
+        if len(text) > room:
+            text = textwrap.shorten(text, width=room, placeholder=" ...")
+        part = f"{finding.detector}: {text}{fix}"
+        rest = total - len(parts) - 1
+        more = f"; and {rest} more in the scan report" if rest else ""
+        if len(head) + len("; ".join([*parts, part])) + len(more) > MAX_MESSAGE:
+            break
+        parts.append(part)
+    shown = len(parts)
+    tail = f"; and {total - shown} more in the scan report" if total > shown else ""
+    return head + "; ".join(parts) + tail
 
 
 def _finding(raw: dict[str, Any]) -> Finding:

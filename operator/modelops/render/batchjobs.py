@@ -199,7 +199,7 @@ def scan_job(
         args += ["--holdout-uri", spec.holdout_uri]
     # The report goes to the version's own place: a scan never writes where it reads, so a
     # version pointed at another model's artifacts cannot overwrite that model's report.
-    args += ["--output", scan_output_uri(owner, settings)]
+    args += ["--report-uri", scan_output_uri(owner, settings), "--model-version", owner.name]
     if champion is not None:
         args += [
             "--champion-name",

@@ -1,10 +1,12 @@
 """``modelops scan``: the entry point of the scan Job's container.
 
-Scans one ModelVersion, writes findings.json and report.html next to the model (or
-to ``--output``) and a compact JSON summary to the termination-message path, where
-the operator reads it. Exit code 0 when the scan completed and passed; 2 when it
-completed and rejected the model, or when retrying cannot help (DigestMismatch,
-InvalidModel, InvalidHoldout); 1 otherwise.
+Scans one ModelVersion, writes findings.json and report.html to ``--report-uri`` (a
+location of the version's own, never the artifact directory it reads, so a scan cannot
+overwrite the report of another version whose artifacts it was pointed at; without
+the option, next to the model, as older Jobs expect) and a compact JSON summary to
+the termination-message path, where the operator reads it. Exit code 0 when the scan
+completed and passed; 2 when it completed and rejected the model, or when retrying
+cannot help (DigestMismatch, InvalidModel, InvalidHoldout); 1 otherwise.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import json
 import logging
 import os
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--champion-uri", help="artifact URI of the Production version")
     parser.add_argument("--champion-digest", help="sha256:<hex> of the champion's model.onnx")
     parser.add_argument("--champion-name", help="name of the champion, for messages")
+    parser.add_argument("--model-version", help="name of the ModelVersion scanned, for the report")
     parser.add_argument(
-        "--output", help="directory URI for findings.json and report.html; default: artifact URI"
+        "--report-uri",
+        "--output",
+        dest="report_uri",
+        help="directory URI where findings.json and report.html go, apart from the artifacts "
+        "the scan reads; default (kept for old Jobs only): the artifact URI",
     )
 
 
@@ -60,8 +68,10 @@ def main(args: argparse.Namespace) -> int:
         _terminate(results.failure_message(error))
         return error.exit_code
     except Exception as error:
-        log.exception("scan failed")
-        _terminate(results.failure_message(ScanError(f"{type(error).__name__}: {error}")))
+        # The frames, not the message: an exception's text may quote what was read.
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error("scan failed: unexpected %s\n%s", type(error).__name__, frames)
+        _terminate(results.failure_message(ScanError(f"unexpected {type(error).__name__}")))
         return 1
     _terminate(message)
     log.info("scan %s: %s", "passed" if result.passed else "rejected", result.summary())
@@ -78,11 +88,13 @@ def _publish(result: ScanResult, args: argparse.Namespace) -> dict[str, Any]:
     from modelops.runtime import artifacts
     from modelops.runtime.scan import report, results
 
-    output = args.output or args.artifact_uri
+    output = args.report_uri or args.artifact_uri
     findings_uri = artifacts.join(output, artifacts.FINDINGS)
     report_uri = artifacts.join(output, artifacts.REPORT)
     artifacts.write_json(findings_uri, results.findings_document(result, args.digest))
-    artifacts.write_bytes(report_uri, report.render(result, args.artifact_uri).encode())
+    artifacts.write_bytes(
+        report_uri, report.render(result, args.model_version or args.artifact_uri).encode()
+    )
     return results.termination_message(result, report_uri, findings_uri)
 
 
@@ -91,7 +103,7 @@ def _request(args: argparse.Namespace) -> ScanRequest:
 
     from modelops.api.validation import ValidationPolicy
     from modelops.runtime.scan import scanner
-    from modelops.runtime.scan.errors import ScanError
+    from modelops.runtime.scan.errors import ScanError, where
 
     text = args.policy
     try:
@@ -99,7 +111,7 @@ def _request(args: argparse.Namespace) -> ScanRequest:
             text = Path(text[1:]).read_text()
         policy = ValidationPolicy.model_validate(json.loads(text))
     except (OSError, ValueError, ValidationError) as error:
-        raise ScanError(f"invalid --policy: {error}") from error
+        raise ScanError(f"invalid --policy ({where(error)})") from error
     champion = None
     if args.champion_uri:
         if not args.champion_digest:
@@ -117,6 +129,7 @@ def _request(args: argparse.Namespace) -> ScanRequest:
         holdout_uri=args.holdout_uri,
         target=args.target,
         champion=champion,
+        version=args.model_version,
     )
 
 

@@ -18,7 +18,7 @@ import pyarrow.parquet
 from numpy.typing import NDArray
 
 from modelops.runtime import artifacts
-from modelops.runtime.scan.errors import HoldoutNotFound, InvalidHoldout
+from modelops.runtime.scan.errors import HoldoutNotFound, InvalidHoldout, where
 from modelops.runtime.scan.features import Features
 from modelops.runtime.scan.manifest import label_text
 from modelops.runtime.train import columns
@@ -47,7 +47,9 @@ class Holdout:
         try:
             return self.target.astype(np.float64)
         except (TypeError, ValueError) as error:
-            raise InvalidHoldout(f"{self.uri}: the target is not numeric: {error}") from error
+            raise InvalidHoldout(
+                f"{self.uri}: the target column is not numeric ({where(error)})"
+            ) from error
 
 
 def load(
@@ -65,7 +67,9 @@ def load(
     table = _read_table(uri)
     names = list(table.column_names)
     if target not in names:
-        raise InvalidHoldout(f"{uri} has no target column {target!r}; columns: {names}")
+        raise InvalidHoldout(
+            f"{uri} has no target column {target!r} (among its {len(names)} columns)"
+        )
     order = feature_order if feature_order is not None else [c for c in names if c != target]
     missing = [name for name in [*order, *categorical] if name not in names]
     if missing:
@@ -74,7 +78,7 @@ def load(
     if len(numeric_names) != numeric_width:
         raise InvalidHoldout(
             f"the model takes {numeric_width} numeric features, the holdout has "
-            f"{len(numeric_names)} ({numeric_names}); add manifest.json 'features' "
+            f"{len(numeric_names)}; add manifest.json 'features' "
             "or drop the extra columns"
         )
     if table.num_rows == 0:
@@ -88,7 +92,9 @@ def load(
             },
         )
     except pa.ArrowException as error:
-        raise InvalidHoldout(f"{uri}: a numeric feature holds non-numbers: {error}") from error
+        raise InvalidHoldout(
+            f"{uri}: a numeric feature holds non-numbers ({where(error)})"
+        ) from error
     if table.column(target).null_count:
         raise InvalidHoldout(f"{uri}: the target column {target!r} has missing values")
     values = np.asarray(table.column(target).to_numpy(zero_copy_only=False))
@@ -105,4 +111,5 @@ def _read_table(uri: str) -> Any:
             return pyarrow.csv.read_csv(pa.BufferReader(data))
         return pyarrow.parquet.ParquetFile(pa.BufferReader(data)).read()
     except pa.ArrowException as error:
-        raise InvalidHoldout(f"{uri} cannot be read: {error}") from error
+        kind = "CSV" if uri.lower().endswith(".csv") else "Parquet"
+        raise InvalidHoldout(f"{uri} cannot be read as {kind} ({where(error)})") from error

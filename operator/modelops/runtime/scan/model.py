@@ -116,7 +116,9 @@ def load(artifact_uri: str, digest: str, task: Task, classes: list[str] | None) 
             data, sess_options=options, providers=["CPUExecutionProvider"]
         )
     except Exception as error:
-        raise errors.InvalidModel(f"{uri} is not a loadable ONNX model: {error}") from error
+        raise errors.InvalidModel(
+            f"{uri} is not a loadable ONNX model ({errors.where(error)})"
+        ) from error
     return OnnxModel(session, task, classes or _graph_class_labels(graph))
 
 

@@ -1,8 +1,11 @@
 """report.html: the scan's result for a human, in one self-contained file.
 
-Verdict, metrics (with the champion's side by side), findings, notes, the slice
-table and the reliability diagram. No scripts, no external assets: it opens from
-an object store or a PVC as it is. Every value from data or policy is escaped.
+Verdict; what was scanned (model, version, run, dataset, and the features as the
+model sees them: kind, role, missing rate); metrics (with the champion's side by
+side); findings, each with the ``validation.*`` setting and value that would clear
+it; notes; the slice table with each gap's sign in words; the reliability diagram.
+No scripts, no external assets: it opens from an object store or a PVC as it is.
+Every value from data or policy is escaped.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def render(result: ScanResult, title: str) -> str:
         f'<p class="verdict {verdict}">{verdict.upper()}</p>',
         f"<p>{escape(str(result.task))} on {result.rows} holdout rows from "
         f"<code>{escape(result.holdout_uri)}</code>. Findings: {escape(summary)}.</p>",
+        _lineage(result),
         _metrics(result),
         _findings(result),
         _notes(result),
@@ -49,6 +53,34 @@ def render(result: ScanResult, title: str) -> str:
         f"<title>Scan: {escape(title)}</title><style>{_STYLE}</style></head><body>\n"
         + "\n".join(section for section in sections if section)
         + "\n</body></html>\n"
+    )
+
+
+def _lineage(result: ScanResult) -> str:
+    described = result.lineage
+    if described is None:
+        return ""
+    facts = [
+        ("model", described.model),
+        ("version", described.version),
+        ("training run", described.run),
+        ("estimator", described.estimator),
+        ("dataset", described.dataset),
+        ("dataset digest", described.dataset_digest),
+    ]
+    rows = "".join(
+        f"<tr><th>{name}</th><td>{escape(value or 'unknown')}</td></tr>" for name, value in facts
+    )
+    features = "".join(
+        f"<tr><td>{escape(f.name)}</td><td>{escape(f.kind)}</td><td>{escape(f.role)}</td>"
+        f"<td>{f.missing_rate:.1%}</td></tr>"
+        for f in described.features
+    )
+    return (
+        f"<h2>What was scanned</h2><table>{rows}</table>"
+        f"<h3>Features as the model sees them ({len(described.features)})</h3><table>"
+        "<tr><th>feature</th><th>kind</th><th>role</th><th>missing on the holdout</th></tr>"
+        f"{features}</table>"
     )
 
 
@@ -79,7 +111,7 @@ def _findings(result: ScanResult) -> str:
         return "<h2>Findings</h2><p>No findings.</p>"
     rows = [
         "<tr><th>severity</th><th>detector</th><th>feature / slice</th><th>metric</th>"
-        "<th>value</th><th>threshold</th><th>message</th></tr>"
+        "<th>value</th><th>threshold</th><th>message</th><th>passes with</th></tr>"
     ]
     for f in result.findings:
         where = " / ".join(escape(part) for part in (f.feature, f.slice) if part)
@@ -87,7 +119,7 @@ def _findings(result: ScanResult) -> str:
             f'<tr><td class="{escape(str(f.severity))}">{escape(str(f.severity))}</td>'
             f"<td>{escape(f.detector)}</td><td>{where}</td><td>{escape(f.metric or '')}</td>"
             f"<td>{_number(f.value)}</td><td>{_number(f.threshold)}</td>"
-            f"<td>{escape(f.message)}</td></tr>"
+            f"<td>{escape(f.message)}</td><td>{_fix(f.setting, f.passes_at)}</td></tr>"
         )
     return "<h2>Findings</h2><table>" + "".join(rows) + "</table>"
 
@@ -107,12 +139,13 @@ def _slices(result: ScanResult) -> str:
     shown = flagged + others[: max(SLICE_ROWS - len(flagged), 0)]
     rows = [
         "<tr><th>slice</th><th>rows</th><th>metric</th><th>slice value</th><th>overall</th>"
-        "<th>relative gap</th><th>finding</th></tr>"
+        "<th>the model on this slice</th><th>gap at its optimistic bound</th><th>finding</th></tr>"
     ]
     for s in shown:
         rows.append(
             f"<tr><td>{escape(s.slice)}</td><td>{s.rows}</td><td>{escape(s.metric)}</td>"
-            f"<td>{_number(s.value)}</td><td>{_number(s.overall)}</td><td>{s.gap:+.1%}</td>"
+            f"<td>{_number(s.value)}</td><td>{_number(s.overall)}</td><td>{escape(s.in_words())}</td>"
+            f"<td>{s.bound_gap:+.1%}</td>"
             f'<td class="{escape(str(s.severity or ""))}">{escape(str(s.severity or ""))}</td></tr>'
         )
     return (
@@ -128,10 +161,22 @@ def _calibration(result: ScanResult) -> str:
     wrong = _number(curve.mean_confidence_wrong)
     return (
         "<h2>Calibration</h2>"
-        f"<p>Expected calibration error {curve.ece:.4f}; mean confidence "
-        f"{curve.mean_confidence:.4f} against accuracy {curve.accuracy:.4f}; mean confidence "
+        f"<p>Mean confidence {curve.mean_confidence:.4f} against accuracy {curve.accuracy:.4f}: "
+        f"{_confidence_words(curve.gap)} by {abs(curve.gap):.4f} (99% interval "
+        f"{curve.gap_low:+.4f} to {curve.gap_high:+.4f}); expected calibration error "
+        f"{curve.ece:.4f}; mean confidence "
         f"on wrong predictions {wrong}.</p>" + plot.reliability_diagram(curve)
     )
+
+
+def _confidence_words(gap: float) -> str:
+    return "overconfident" if gap > 0 else "underconfident"
+
+
+def _fix(setting: str | None, value: str | None) -> str:
+    if not setting:
+        return ""
+    return f"<code>{escape(setting)}: {escape(value or '')}</code>"
 
 
 def _number(value: float | None) -> str:

@@ -2,13 +2,18 @@
 
 Both are plain dicts with camelCase keys, built by pure functions from a
 ``ScanResult``, so what the operator reads can be tested without running a scan.
-The termination message must fit in 4 KiB (Kubernetes truncates beyond it): it is
-trimmed, never cut mid-JSON.
+The termination message must fit in 4 KiB (Kubernetes truncates beyond it). It
+carries every finding, blocking ones first, each with the ``validation.*`` setting
+and value that would clear it; when they do not fit, messages are shortened at a
+word (never inside the setting, which has its own field), then left out, and only
+then are the least severe findings dropped, counted in ``omitted``. Never cut
+mid-JSON.
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict
 from typing import Any
 
@@ -17,8 +22,8 @@ from modelops.runtime import termination
 from modelops.runtime.scan.errors import ScanError
 from modelops.runtime.scan.scanner import ScanResult
 
-MAX_BLOCKING = 10
-MESSAGE_CHARACTERS = 160
+#: Message lengths tried, longest first, until the summary fits (0: no message).
+MESSAGE_CHARACTERS = (240, 160, 80, 0)
 
 
 def findings_document(result: ScanResult, digest: str) -> dict[str, Any]:
@@ -54,18 +59,25 @@ def findings_document(result: ScanResult, digest: str) -> dict[str, Any]:
 def termination_message(result: ScanResult, report_uri: str, findings_uri: str) -> dict[str, Any]:
     """The summary the operator reads from the pod, at most 4 KiB once serialised."""
     comparison = result.comparison
+    blocking = [f for f in result.findings if f in result.blocking]
+    ordered = blocking + [f for f in result.findings if f not in result.blocking]
     message: dict[str, Any] = {
         "ok": True,
         "passed": result.passed,
         "summary": result.summary(),
-        "blocking": [_compact(f) for f in result.blocking[:MAX_BLOCKING]],
+        "findings": [],
         "metrics": {name: round(value, 6) for name, value in _present(result.metrics).items()},
         "beatsChampion": None if comparison is None else comparison.beats,
         "reportUri": report_uri,
         "findingsUri": findings_uri,
     }
-    while _size(message) > termination.LIMIT and message["blocking"]:
-        message["blocking"].pop()
+    for characters in MESSAGE_CHARACTERS:
+        message["findings"] = [_compact(f, f in result.blocking, characters) for f in ordered]
+        if _size(message) <= termination.LIMIT:
+            return message
+    while _size(message) > termination.LIMIT and message["findings"]:
+        message["findings"].pop()
+        message["omitted"] = len(ordered) - len(message["findings"])
     if _size(message) > termination.LIMIT:
         message["metrics"] = {}
     return message
@@ -80,11 +92,20 @@ def serialise(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), sort_keys=True)
 
 
-def _compact(finding: Finding) -> dict[str, Any]:
+def shorten(text: str, characters: int) -> str:
+    """``text`` cut at a word boundary to at most ``characters``, marked with "..."."""
+    if len(text) <= characters:
+        return text
+    return textwrap.shorten(text, width=characters, placeholder=" ...")
+
+
+def _compact(finding: Finding, blocking: bool, characters: int) -> dict[str, Any]:
     data = finding.to_api()
-    text = str(data["message"])
-    if len(text) > MESSAGE_CHARACTERS:
-        data["message"] = text[: MESSAGE_CHARACTERS - 3] + "..."
+    if characters:
+        data["message"] = shorten(str(data["message"]), characters)
+    else:
+        del data["message"]
+    data["blocking"] = blocking
     return data
 
 

@@ -19,9 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from modelops.api.trainingrun import Task
-from modelops.api.validation import Finding, Severity, ValidationPolicy
+from modelops.api.validation import Finding, Settings, Severity, ValidationPolicy
 from modelops.runtime import artifacts
-from modelops.runtime.scan import evaluate, holdout, manifest, model, subject
+from modelops.runtime.scan import errors, evaluate, holdout, lineage, manifest, model, subject
 from modelops.runtime.scan.detectors import (
     calibration,
     champion,
@@ -58,6 +58,8 @@ class ScanRequest:
     holdout_uri: str | None = None
     target: str = "target"
     champion: ChampionModel | None = None
+    #: The ModelVersion's name, for the report.
+    version: str | None = None
 
     @property
     def holdout(self) -> str:
@@ -83,6 +85,8 @@ class ScanResult:
     feature_scores: dict[str, float]
     #: Seconds spent in each step.
     timings: dict[str, float]
+    #: The model, version, run and dataset, and the features as the model sees them.
+    lineage: lineage.Lineage | None = None
 
     def summary(self) -> dict[str, int]:
         """Number of findings by severity."""
@@ -96,35 +100,39 @@ def run(request: ScanRequest) -> ScanResult:
     """Scan the model; raise ``ScanError`` only when it cannot be scanned at all."""
     timings: dict[str, float] = {}
     policy = request.policy
-    scanned = _timed(timings, "load", lambda: _load(request.artifact_uri, request.digest, request))
+    settings = policy.settings()
+    described = manifest.read(request.artifact_uri)
+    scanned = _timed(
+        timings, "load", lambda: _load(request.artifact_uri, request.digest, request, described)
+    )
     metrics = _timed(timings, "metrics", lambda: evaluate.compute(scanned))
     findings = floors.detect(metrics, request.task, policy)
     notes: list[str] = []
     comparison = None
     if request.champion is not None and policy.champion.enabled:
-        comparison, found = _timed(timings, "champion", lambda: _champion(request, metrics, notes))
+        comparison, found = _timed(
+            timings, "champion", lambda: _champion(request, metrics, settings, notes)
+        )
         findings += found
     slice_scores: list[slices.SliceScore] = []
     if policy.slice_bias.enabled:
         found, slice_scores = _timed(
-            timings, "slice_bias", lambda: slices.detect(scanned, policy.slice_bias)
+            timings, "slice_bias", lambda: slices.detect(scanned, settings)
         )
         findings += found
     if policy.robustness.enabled:
-        findings += _timed(
-            timings, "robustness", lambda: robustness.detect(scanned, policy.robustness)
-        )
+        findings += _timed(timings, "robustness", lambda: robustness.detect(scanned, settings))
     curve = None
     if policy.calibration.enabled and request.task == Task.CLASSIFICATION:
-        found, curve = _timed(
-            timings, "calibration", lambda: calibration.detect(scanned, policy.calibration)
-        )
+        found, curve = _timed(timings, "calibration", lambda: calibration.detect(scanned, settings))
         findings += found
     feature_scores: dict[str, float] = {}
     if policy.leakage.enabled:
-        findings += _timed(timings, "shared_rows", lambda: _shared_rows(request, scanned, notes))
+        findings += _timed(
+            timings, "shared_rows", lambda: _shared_rows(request, scanned, settings, notes)
+        )
         found, feature_scores = _timed(
-            timings, "single_feature", lambda: leakage.single_feature(scanned, policy.leakage)
+            timings, "single_feature", lambda: leakage.single_feature(scanned, settings)
         )
         findings += found
     if policy.stochasticity.enabled:
@@ -145,12 +153,14 @@ def run(request: ScanRequest) -> ScanResult:
         calibration=curve,
         feature_scores=feature_scores,
         timings=timings,
+        lineage=lineage.describe(described, request.version, scanned.features),
     )
 
 
-def _load(artifact_uri: str, digest: str, request: ScanRequest) -> subject.Subject:
+def _load(
+    artifact_uri: str, digest: str, request: ScanRequest, described: manifest.Manifest
+) -> subject.Subject:
     """Model (digest first), then the holdout arranged for it, then its predictions."""
-    described = manifest.read(artifact_uri)
     loaded = model.load(artifact_uri, digest, request.task, described.classes)
     data = holdout.load(
         request.holdout,
@@ -163,27 +173,39 @@ def _load(artifact_uri: str, digest: str, request: ScanRequest) -> subject.Subje
 
 
 def _champion(
-    request: ScanRequest, metrics: evaluate.Metrics, notes: list[str]
+    request: ScanRequest, metrics: evaluate.Metrics, settings: Settings, notes: list[str]
 ) -> tuple[champion.Comparison | None, list[Finding]]:
     assert request.champion is not None
     production = request.champion
     try:
-        theirs = evaluate.compute(_load(production.artifact_uri, production.digest, request))
+        theirs_manifest = manifest.read(production.artifact_uri)
+        theirs = evaluate.compute(
+            _load(production.artifact_uri, production.digest, request, theirs_manifest)
+        )
     except ScanError as error:
         notes.append(
             f"champion {production.name} could not be evaluated ({error.reason}: {error}); "
             "comparison skipped"
         )
         return None, []
-    return champion.compare(metrics, theirs, production.name, request.task, request.policy.champion)
+    return champion.compare(
+        metrics,
+        theirs,
+        production.name,
+        request.task,
+        request.policy.champion,
+        settings.champion_tolerance,
+    )
 
 
-def _shared_rows(request: ScanRequest, scanned: subject.Subject, notes: list[str]) -> list[Finding]:
+def _shared_rows(
+    request: ScanRequest, scanned: subject.Subject, settings: Settings, notes: list[str]
+) -> list[Finding]:
     uri = artifacts.join(request.artifact_uri, artifacts.TRAIN_ROW_HASHES)
     hashes = _train_hashes(uri, notes)
     if hashes is None:
         return []
-    return leakage.shared_rows(scanned, hashes, request.policy.leakage)
+    return leakage.shared_rows(scanned, hashes, settings)
 
 
 def _train_hashes(uri: str, notes: list[str]) -> NDArray[np.uint64] | None:
@@ -195,7 +217,7 @@ def _train_hashes(uri: str, notes: list[str]) -> NDArray[np.uint64] | None:
     try:
         hashes = np.load(io.BytesIO(raw), allow_pickle=False)
     except ValueError as error:
-        notes.append(f"{uri} is unreadable ({error}): shared rows not checked")
+        notes.append(f"{uri} is unreadable ({errors.where(error)}): shared rows not checked")
         return None
     return np.asarray(hashes, dtype=np.uint64)
 

@@ -72,8 +72,8 @@ def build(model: OnnxModel, holdout: Holdout) -> Subject:
     unknown = sorted(set(targets.tolist()) - set(classes))
     if unknown:
         raise InvalidHoldout(
-            f"{holdout.uri}: target values {unknown[:10]} are not among the model's classes "
-            f"{classes[:20]}"
+            f"{holdout.uri}: the target column holds {len(unknown)} value(s) that are not "
+            f"among the model's {len(classes)} classes (manifest.json 'classes')"
         )
     y = _index(classes, targets)
     return Subject(model, holdout, classes, y, predictions, _outcome(model, classes, predictions))
@@ -88,7 +88,7 @@ def _outcome(
     assert predictions.labels is not None
     unknown = sorted(set(predictions.labels.tolist()) - set(classes))
     if unknown:
-        raise InvalidModel(f"the model predicts labels {unknown[:10]} outside its classes")
+        raise InvalidModel(f"the model predicts {len(unknown)} label(s) outside its classes")
     return _index(classes, predictions.labels)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelops.api.trainingrun import KEY_METRIC, Task
-from modelops.api.validation import ChampionPolicy, Finding, Severity
+from modelops.api.validation import SETTING_FIELDS, ChampionPolicy, Finding, Severity
 from modelops.runtime.scan import evaluate
-from modelops.runtime.scan.detectors import floors
+from modelops.runtime.scan.detectors import bounds, floors
 
 DETECTOR = "champion"
 
@@ -36,6 +36,7 @@ def compare(
     champion_name: str,
     task: Task,
     policy: ChampionPolicy,
+    tolerance: float,
 ) -> tuple[Comparison, list[Finding]]:
     """Compare on ``policy.metric``; a major finding when worse by more than the tolerance."""
     metric = policy.metric or KEY_METRIC[task]
@@ -47,16 +48,18 @@ def compare(
         return comparison, []
     worse = evaluate.worse_by(metric, ours, theirs)
     comparison = Comparison(champion_name, metric, theirs, ours, worse < 0, champion)
-    if worse <= policy.tolerance:
+    if worse <= tolerance:
         return comparison, []
+    passes = bounds.passes_at(worse, digits=4)
     finding = Finding(
         detector=DETECTOR,
         severity=Severity.MAJOR,
         metric=metric,
         value=ours,
-        threshold=theirs
-        + (policy.tolerance if metric in evaluate.LOWER_IS_BETTER else -policy.tolerance),
+        threshold=theirs + (tolerance if metric in evaluate.LOWER_IS_BETTER else -tolerance),
+        setting=SETTING_FIELDS["champion_tolerance"] if passes else "validation.champion.enabled",
+        passes_at=passes or "false",
         message=f"{metric} = {ours:.4f}, worse than the champion {champion_name} "
-        f"({theirs:.4f}) by {worse:.4f}, more than the tolerance {policy.tolerance:g}",
+        f"({theirs:.4f}) by {worse:.4f}, more than the tolerance {tolerance:g}",
     )
     return comparison, [finding]

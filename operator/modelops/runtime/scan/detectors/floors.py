@@ -6,6 +6,8 @@ names it does know: a typo in ``minMetrics`` must not silently pass a model.
 
 from __future__ import annotations
 
+import math
+
 from modelops.api.trainingrun import Task
 from modelops.api.validation import Finding, Severity, ValidationPolicy
 from modelops.runtime.scan import evaluate
@@ -30,6 +32,8 @@ def unknown_metric(name: str, task: Task, where: str) -> Finding:
         detector=DETECTOR,
         severity=Severity.MAJOR,
         metric=name[:63],
+        setting=f"validation.{where}"[:63],
+        passes_at=f"without {name}"[:63],
         message=f"unknown metric {name!r} in {where}; available for {task}: "
         + ", ".join(evaluate.available(task)),
     )
@@ -48,12 +52,16 @@ def _check(
             severity=Severity.MAJOR,
             metric=name,
             threshold=limit,
+            setting=f"validation.{where}"[:63],
+            passes_at=f"without {name}"[:63],
             message=f"{name} cannot be computed on this holdout (e.g. a single class), "
             f"so its {bound} {limit:g} is not met",
         )
     failed = value < limit if bound == "floor" else value > limit
     if not failed:
         return None
+    # Four decimals, rounded towards passing, as the message shows the value.
+    passes = math.floor(value * 1e4) / 1e4 if bound == "floor" else math.ceil(value * 1e4) / 1e4
     relation = "below the floor" if bound == "floor" else "above the ceiling"
     return Finding(
         detector=DETECTOR,
@@ -61,5 +69,7 @@ def _check(
         metric=name,
         value=value,
         threshold=limit,
+        setting=f"validation.{where}.{name}"[:63],
+        passes_at=f"{passes:g}",
         message=f"{name} = {value:.4f} on the holdout, {relation} {limit:g} ({where})",
     )

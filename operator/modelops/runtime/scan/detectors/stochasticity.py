@@ -42,6 +42,8 @@ def detect(subject: Subject) -> list[Finding]:
             metric="max_output_difference",
             value=worst,
             threshold=ABSOLUTE_TOLERANCE,
+            setting="validation.stochasticity.enabled",
+            passes_at="false",
             message=f"the same rows gave different outputs for {cases}; make inference "
             "deterministic (no dropout or sampling at inference, no batch statistics)",
         )
