@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from modelops.decide.children import covers, owned_by
+from modelops.decide.children import covers
+from modelops.structs import owned_by
 
 
 def test_server_added_fields_do_not_count_as_a_change() -> None:

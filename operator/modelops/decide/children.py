@@ -1,4 +1,4 @@
-"""Whether a live child object already says everything its rendered form says, and whose it is."""
+"""Whether a live child object already says everything its rendered form says."""
 
 from __future__ import annotations
 
@@ -22,9 +22,3 @@ def covers(live: Any, rendered: Any) -> bool:
     if isinstance(rendered, int | float) and isinstance(live, int | float):
         return float(live) == float(rendered)
     return bool(live == rendered)
-
-
-def owned_by(live: Any, uid: str) -> bool:
-    """Whether ``live`` names the object with ``uid`` among its owners."""
-    references = (live.get("metadata") or {}).get("ownerReferences") or []
-    return any(reference.get("uid") == uid for reference in references)

@@ -17,12 +17,12 @@ from pydantic import ValidationError
 from modelops import API_VERSION
 from modelops.api.common import describe, set_condition, status_of
 from modelops.api.modeldeployment import ModelDeploymentSpec, ModelDeploymentStatus, VersionPolicy
-from modelops.api.modelversion import Stage, VersionPhase
-from modelops.decide import admission, retraining
+from modelops.api.modelversion import ModelVersionSpec, Stage, VersionPhase
+from modelops.decide import admission, modelversion, retraining
 from modelops.decide.children import covers
 from modelops.decide.jobstatus import job_state
 from modelops.decide.plan import Builder, Plan, Write
-from modelops.render import names, serving
+from modelops.render import batchjobs, names, serving
 from modelops.render.serving import ChildKey, Served, split_replicas
 from modelops.settings import Settings
 from modelops.structs import Obj, Owner, Ref, owned_by
@@ -50,35 +50,35 @@ class Candidate:
         return self.phase == VersionPhase.VALIDATED
 
 
-def passed_scan(version: Obj, scan_jobs: list[Obj]) -> bool:
-    """Whether the version's own scan Job completed: the scanner ran on this artifact and
-    digest and passed it (a rejecting scan fails its Job). Its status alone proves nothing.
+def passed_scan(version: Obj, scan_jobs: list[Obj], settings: Settings) -> bool:
+    """Whether the version's own scan Job completed: the operator's scanner ran on this
+    artifact and digest, under this policy, and passed it (a rejecting scan fails its Job).
+    Its status alone proves nothing.
     """
-    meta, spec = version["metadata"], version.get("spec") or {}
+    meta = version["metadata"]
     job = next(
         (j for j in scan_jobs if j["metadata"]["name"] == names.scan_job(meta["name"])), None
     )
     if job is None or not owned_by(job, str(meta.get("uid") or "")):
         return False
-    containers = job["spec"]["template"]["spec"].get("containers") or [{}]
-    args = containers[0].get("args") or []
-    runs_scanner = containers[0].get("command") == ["modelops", "scan"]
-    on_this = _flag(args, "--digest") == spec.get("digest") and _flag(
-        args, "--artifact-uri"
-    ) == str(spec.get("artifactUri", "")).replace("$", "$$")
-    return runs_scanner and on_this and job_state(job).outcome == "Succeeded"
-
-
-def _flag(args: list[str], flag: str) -> str | None:
-    return args[args.index(flag) + 1] if flag in args[:-1] else None
+    try:
+        spec = ModelVersionSpec.model_validate(version.get("spec") or {})
+    except ValidationError:
+        return False
+    rendered = batchjobs.scan_job(Owner.of(version), spec, settings, None)
+    return modelversion.genuine_scan(job, rendered) and job_state(job).outcome == "Succeeded"
 
 
 def candidates(
-    versions: list[Obj], model: str, scan_jobs: list[Obj] | None = None
+    versions: list[Obj],
+    model: str,
+    scan_jobs: list[Obj] | None = None,
+    settings: Settings | None = None,
 ) -> list[Candidate]:
     """The model's versions from ModelVersion objects, lowest number first.
 
-    With ``scan_jobs``, a version counts as Validated only if its scan Job backs it.
+    With ``scan_jobs`` (and the settings the scans were rendered with), a version counts
+    as Validated only if its scan Job backs it.
     """
     found = []
     for version in versions:
@@ -89,7 +89,8 @@ def candidates(
         if (
             phase == VersionPhase.VALIDATED
             and scan_jobs is not None
-            and not passed_scan(version, scan_jobs)
+            and settings is not None
+            and not passed_scan(version, scan_jobs, settings)
         ):
             phase = VersionPhase.VALIDATING
         found.append(
@@ -332,7 +333,7 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelDep
         )
         return out.done(status.model_copy(update={"conditions": conditions}))
     owner = Owner.of(body)
-    found = candidates(observed.versions, spec.model, observed.scan_jobs)
+    found = candidates(observed.versions, spec.model, observed.scan_jobs, settings)
     resolution = resolve(spec, found)
     chosen = rollout(spec, status, resolution.version, found)
     wanted = _wanted(owner, spec, settings, chosen, observed.service_monitors)

@@ -76,7 +76,8 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelVer
         _phase_events(out, about, status, new)
         return out.done(new)
     owner = Owner.of(body)
-    rendered = batchjobs.scan_job(owner, spec, settings, _champion(observed.versions, spec, owner))
+    champion = _champion(observed.versions, spec, owner)
+    rendered = batchjobs.scan_job(owner, spec, settings, champion)
     job = observed.job
     job_name = names.scan_job(owner.name)
     new = status
@@ -93,7 +94,7 @@ def plan(observed: Observed, now: datetime, settings: Settings) -> Plan[ModelVer
             status = _reset(status)  # a verdict without its evidence is scanned (again)
         if job is None and status.phase not in TERMINAL:
             out.write(Write.create(rendered))
-            detail = _champion_detail(rendered)
+            detail = f" against champion {champion.name}" if champion else ""
             out.event(about, "ScanStarted", f"created scan Job {job_name}{detail}")
         state = job_state(job) if job is not None else None
         summary = scan_summary(job, observed.pods) if ended(job) else None
@@ -189,13 +190,6 @@ def _without_champion(args: list[str]) -> list[str]:
         else:
             kept.append(arg)
     return kept
-
-
-def _champion_detail(rendered: Obj) -> str:
-    args = _container(rendered).get("args") or []
-    if "--champion-name" in args:
-        return f" against champion {args[args.index('--champion-name') + 1]}"
-    return ""
 
 
 def _champion(
